@@ -12,6 +12,9 @@ use crate::GpError;
 
 /// Relative jitter tried first when a factorization fails; multiplied by 10 at each retry.
 pub(crate) const JITTER_START: f64 = 1e-9;
+/// Smallest squared pivot accepted, relative to the mean diagonal: a factorization that only
+/// succeeds through round-off (an exactly singular matrix) is treated as failed.
+pub(crate) const MIN_PIVOT: f64 = 1e-13;
 /// Largest relative jitter tried before giving up.
 pub(crate) const JITTER_MAX: f64 = 1e-1;
 
@@ -72,7 +75,7 @@ pub(crate) fn cholesky_jittered(a: &DMatrix<f64>, l: &mut DMatrix<f64>) -> Resul
                 Default::default(),
             )
             .is_ok()
-            && (0..n).all(|i| l[(i, i)] > 0.0 && l[(i, i)].is_finite());
+            && (0..n).all(|i| l[(i, i)] * l[(i, i)] > MIN_PIVOT * base && l[(i, i)].is_finite());
         if ok {
             for j in 1..n {
                 for i in 0..j {
