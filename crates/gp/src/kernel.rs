@@ -192,7 +192,10 @@ impl Kernel {
                 None => String::new(),
                 Some(v) => format!(
                     "[{}]",
-                    v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+                    v.iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
                 ),
             }
         }
@@ -201,11 +204,17 @@ impl Kernel {
             Kernel::Hamming { dims } => format!("hamming{}", dims_str(dims)),
             Kernel::Product(ks) => format!(
                 "({})",
-                ks.iter().map(|k| k.describe()).collect::<Vec<_>>().join(" * ")
+                ks.iter()
+                    .map(|k| k.describe())
+                    .collect::<Vec<_>>()
+                    .join(" * ")
             ),
             Kernel::Sum(ks) => format!(
                 "({})",
-                ks.iter().map(|k| k.describe()).collect::<Vec<_>>().join(" + ")
+                ks.iter()
+                    .map(|k| k.describe())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
             ),
         }
     }

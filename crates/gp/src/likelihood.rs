@@ -10,6 +10,7 @@ use std::cell::RefCell;
 
 use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
 
 use crate::kernel::{Natural, Node, ParamKind};
 use crate::linalg;
@@ -40,6 +41,34 @@ impl Data<'_> {
     }
 }
 
+/// Smallest n for which the O(n²) kernel passes run on all cores.
+const PARALLEL_MIN_N: usize = 256;
+
+/// Per-thread accumulator of the gradient pass.
+struct GradAcc {
+    grad: Vec<f64>,
+    g_scale: f64,
+    trace_w: f64,
+}
+
+impl GradAcc {
+    fn new(np: usize) -> Self {
+        GradAcc {
+            grad: vec![0.0; np],
+            g_scale: 0.0,
+            trace_w: 0.0,
+        }
+    }
+    fn merge(mut self, other: GradAcc) -> GradAcc {
+        for (a, b) in self.grad.iter_mut().zip(&other.grad) {
+            *a += b;
+        }
+        self.g_scale += other.g_scale;
+        self.trace_w += other.trace_w;
+        self
+    }
+}
+
 /// Buffers reused across evaluations: nothing of size n² is allocated inside the loop.
 pub(crate) struct Workspace {
     pub k: DMatrix<f64>,
@@ -49,6 +78,9 @@ pub(crate) struct Workspace {
     pub nat: Natural,
     pub grad: Vec<f64>,
     pub jitter: f64,
+    /// `dk/d(r²)` per pair (lower triangle), kept by `factorize` on the single-stationary-kernel
+    /// fast path so the gradient pass needs no `exp`.
+    pub slope: DMatrix<f64>,
 }
 
 impl Workspace {
@@ -61,6 +93,7 @@ impl Workspace {
             nat: Natural::default(),
             grad: vec![0.0; n_theta],
             jitter: 0.0,
+            slope: DMatrix::zeros(0, 0),
         }
     }
 }
@@ -118,13 +151,62 @@ impl<'a> Objective<'a> {
         let kp = self.node.n_params();
         ws.nat.set_from_log(&theta[..kp]);
         let (s, noise) = self.scale_and_noise(theta);
-        for j in 0..n {
-            let xj = self.data.row(j);
-            for i in j..n {
-                let v = s * self.node.value(&ws.nat, self.data.row(i), xj);
-                ws.k[(i, j)] = v;
+        let data = &self.data;
+        let node = self.node;
+        let nat = &ws.nat;
+        let parallel = n >= PARALLEL_MIN_N;
+        if let Node::Stationary { family, dims, .. } = node {
+            // Fast path: one stationary kernel. Keep dk/d(r²) for the gradient pass.
+            if ws.slope.shape() != (n, n) {
+                ws.slope = DMatrix::zeros(n, n);
             }
-            ws.k[(j, j)] += noise;
+            let inv = &nat.inv;
+            let fill = |j: usize, kcol: &mut [f64], scol: &mut [f64]| {
+                let xj = data.row(j);
+                for i in j..n {
+                    let xi = data.row(i);
+                    let mut r2 = 0.0;
+                    for (q, &k) in dims.iter().enumerate() {
+                        let t = (xi[k] - xj[k]) * inv[q];
+                        r2 += t * t;
+                    }
+                    let (v, slope) = family.value_and_slope(r2);
+                    kcol[i] = s * v;
+                    scol[i] = slope;
+                }
+                kcol[j] += noise;
+            };
+            if parallel {
+                ws.k.as_mut_slice()
+                    .par_chunks_mut(n)
+                    .zip(ws.slope.as_mut_slice().par_chunks_mut(n))
+                    .enumerate()
+                    .for_each(|(j, (kcol, scol))| fill(j, kcol, scol));
+            } else {
+                let kc = ws.k.as_mut_slice().chunks_mut(n.max(1));
+                let sc = ws.slope.as_mut_slice().chunks_mut(n.max(1));
+                for (j, (kcol, scol)) in kc.zip(sc).enumerate() {
+                    fill(j, kcol, scol);
+                }
+            }
+        } else {
+            let fill = |j: usize, kcol: &mut [f64]| {
+                let xj = data.row(j);
+                for i in j..n {
+                    kcol[i] = s * node.value(nat, data.row(i), xj);
+                }
+                kcol[j] += noise;
+            };
+            if parallel {
+                ws.k.as_mut_slice()
+                    .par_chunks_mut(n)
+                    .enumerate()
+                    .for_each(|(j, kcol)| fill(j, kcol));
+            } else {
+                for (j, kcol) in ws.k.as_mut_slice().chunks_mut(n.max(1)).enumerate() {
+                    fill(j, kcol);
+                }
+            }
         }
         ws.jitter = linalg::cholesky_jittered(&ws.k, &mut ws.l)?;
         for i in 0..n {
@@ -192,28 +274,69 @@ impl<'a> Objective<'a> {
         let kp = self.node.n_params();
         let (s, _) = self.scale_and_noise(theta);
         linalg::inverse_from_cholesky(&ws.l, &mut ws.kinv);
-        let grad = &mut ws.grad;
-        grad.iter_mut().for_each(|g| *g = 0.0);
-        // dNLL/dθ = -½ tr(W ∂K/∂θ), W = ααᵀ − K⁻¹; sum over the lower triangle.
-        let mut g_scale = 0.0;
-        let mut trace_w = 0.0;
-        for j in 0..n {
-            let xj = self.data.row(j);
-            let aj = ws.alpha[(j, 0)];
-            for i in j..n {
-                let w = ws.alpha[(i, 0)] * aj - ws.kinv[(i, j)];
-                let c = if i == j {
-                    trace_w += w;
-                    -0.5 * w
-                } else {
-                    -w
-                };
-                let k =
-                    self.node
-                        .accumulate_param_grad(&ws.nat, self.data.row(i), xj, c * s, grad);
-                g_scale += c * s * k;
+        // dNLL/dθ = -½ tr(W ∂K/∂θ), W = ααᵀ − K⁻¹; sum over the lower triangle, one column
+        // at a time (in parallel for large n).
+        let (_, noise) = self.scale_and_noise(theta);
+        let np = ws.grad.len();
+        let data = &self.data;
+        let node = self.node;
+        let (k, kinv, alpha, slope, nat) = (&ws.k, &ws.kinv, &ws.alpha, &ws.slope, &ws.nat);
+        let column = |j: usize, acc: &mut GradAcc| {
+            let xj = data.row(j);
+            let aj = alpha[(j, 0)];
+            match node {
+                Node::Stationary { dims, .. } => {
+                    let inv = &nat.inv;
+                    let w = alpha[(j, 0)] * aj - kinv[(j, j)];
+                    acc.trace_w += w;
+                    acc.g_scale += -0.5 * w * (k[(j, j)] - noise);
+                    for i in (j + 1)..n {
+                        let w = alpha[(i, 0)] * aj - kinv[(i, j)];
+                        acc.g_scale -= w * k[(i, j)];
+                        let xi = data.row(i);
+                        let f = 2.0 * w * s * slope[(i, j)];
+                        for (q, &kk) in dims.iter().enumerate() {
+                            let t = (xi[kk] - xj[kk]) * inv[q];
+                            acc.grad[q] += f * t * t;
+                        }
+                    }
+                }
+                _ => {
+                    for i in j..n {
+                        let w = alpha[(i, 0)] * aj - kinv[(i, j)];
+                        let c = if i == j {
+                            acc.trace_w += w;
+                            -0.5 * w
+                        } else {
+                            -w
+                        };
+                        let kv = node.accumulate_param_grad(nat, data.row(i), xj, c * s, &mut acc.grad);
+                        acc.g_scale += c * s * kv;
+                    }
+                }
             }
-        }
+        };
+        let acc = if n >= PARALLEL_MIN_N {
+            (0..n)
+                .into_par_iter()
+                .fold(
+                    || GradAcc::new(np),
+                    |mut acc, j| {
+                        column(j, &mut acc);
+                        acc
+                    },
+                )
+                .reduce(|| GradAcc::new(np), GradAcc::merge)
+        } else {
+            let mut acc = GradAcc::new(np);
+            for j in 0..n {
+                column(j, &mut acc);
+            }
+            acc
+        };
+        let grad = &mut ws.grad;
+        grad.copy_from_slice(&acc.grad);
+        let (g_scale, trace_w) = (acc.g_scale, acc.trace_w);
         grad[kp] = g_scale;
         if let NoiseMode::Learned { .. } = self.noise {
             grad[kp + 1] = -0.5 * theta[kp + 1].exp() * trace_w;
@@ -257,9 +380,13 @@ mod tests {
     fn data(n: usize, d: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
         // A deterministic scatter in the unit cube with a smooth response.
         let mut x = Vec::with_capacity(n * d);
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         for _ in 0..n * d {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             x.push((s >> 11) as f64 / (1u64 << 53) as f64);
         }
         let y: Vec<f64> = (0..n)
@@ -303,6 +430,42 @@ mod tests {
                 let fd = (obj.cost_only(&tp).unwrap() - obj.cost_only(&tm).unwrap()) / (2.0 * h);
                 prop_assert!((fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()),
                     "kernel {which} θ[{j}]: analytic {} vs fd {fd}", g[j]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::*;
+    use crate::Kernel;
+
+    /// The gradient pass runs in parallel from `PARALLEL_MIN_N` points: check it there, on the
+    /// fast path and on the general one.
+    #[test]
+    fn parallel_gradient_matches_finite_differences() {
+        let n = PARALLEL_MIN_N + 20;
+        let d = 2;
+        let x: Vec<f64> = (0..n * d).map(|i| ((i * 7919) % 1009) as f64 / 1009.0).collect();
+        let y: Vec<f64> = (0..n).map(|i| (4.0 * x[i * d]).sin() + x[i * d + 1]).collect();
+        for kernel in [Kernel::matern52(), Kernel::rbf().on(vec![0]) * Kernel::matern32().on(vec![1])] {
+            let node = kernel.resolve(d).unwrap();
+            let obj = Objective::new(
+                Data { x: &x, y: &y, n, d },
+                &node,
+                Priors::default_for(d),
+                NoiseMode::Learned { floor: 1e-6 },
+            );
+            let t = vec![-1.0, -0.5, 0.2, -3.0];
+            let (_, g) = obj.cost_and_grad(&t).unwrap();
+            for j in 0..t.len() {
+                let h = 1e-5;
+                let mut tp = t.clone();
+                let mut tm = t.clone();
+                tp[j] += h;
+                tm[j] -= h;
+                let fd = (obj.cost_only(&tp).unwrap() - obj.cost_only(&tm).unwrap()) / (2.0 * h);
+                assert!((fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()), "θ[{j}]: {} vs {fd}", g[j]);
             }
         }
     }

@@ -178,7 +178,8 @@ mod tests {
             }
             let mut inv = DMatrix::zeros(n, n);
             inverse_from_cholesky(&l, &mut inv);
-            let full = DMatrix::from_fn(n, n, |i, j| if i >= j { inv[(i, j)] } else { inv[(j, i)] });
+            let full =
+                DMatrix::from_fn(n, n, |i, j| if i >= j { inv[(i, j)] } else { inv[(j, i)] });
             assert!((&a * full - DMatrix::identity(n, n)).abs().max() < 1e-7 * n as f64);
         }
     }

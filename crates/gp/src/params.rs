@@ -67,7 +67,8 @@ pub enum Tuning {
 /// | `noise` | `Learned` | learned or fixed noise variance ([`Noise`]) | fixed: `≥ 0`, finite |
 /// | `noise_floor` | `1e-6` | smallest learned noise variance, standardized units | `[0, 1)` |
 /// | `priors` | `Default` | priors of the MAP objective ([`PriorSpec`]) | scales `> 0` |
-/// | `restarts` | `2` | random starts drawn from the priors, besides the prior mode and the warm start | `≤ 100` |
+/// | `restarts` | `8` | random starts drawn from the priors, screened by their objective with the prior mode and the warm start | `≤ 1000` |
+/// | `local_starts` | auto: 2, or 1 when n > 500 | L-BFGS runs, from the best screened starts | `1..=100` |
 /// | `max_iters` | `200` | L-BFGS iterations per start | `≥ 1` |
 /// | `seed` | `0` | seed of the random starts | any |
 /// | `warm_start` | none | a previous fit's hyperparameters, tried first | same kernel and dimension |
@@ -80,6 +81,7 @@ pub struct GpParams {
     noise_floor: f64,
     priors: PriorSpec,
     restarts: usize,
+    local_starts: Option<usize>,
     max_iters: u64,
     seed: u64,
     warm_start: Option<Vec<f64>>,
@@ -104,7 +106,8 @@ impl GpParams {
             noise: Noise::Learned,
             noise_floor: DEFAULT_NOISE_FLOOR,
             priors: PriorSpec::Default,
-            restarts: 2,
+            restarts: 8,
+            local_starts: None,
             max_iters: 200,
             seed: 0,
             warm_start: None,
@@ -131,6 +134,11 @@ impl GpParams {
     /// Sets the number of random starts.
     pub fn restarts(mut self, restarts: usize) -> Self {
         self.restarts = restarts;
+        self
+    }
+    /// Sets the number of L-BFGS runs (from the best of the screened starts).
+    pub fn local_starts(mut self, local_starts: usize) -> Self {
+        self.local_starts = Some(local_starts);
         self
     }
     /// Sets the L-BFGS iteration limit per start.
@@ -176,7 +184,11 @@ impl GpParams {
         };
         if let Noise::Fixed(v) = self.noise {
             if !(v.is_finite() && v >= 0.0) {
-                return bad("noise", v.to_string(), "a fixed noise variance must be finite and ≥ 0");
+                return bad(
+                    "noise",
+                    v.to_string(),
+                    "a fixed noise variance must be finite and ≥ 0",
+                );
             }
         }
         if !(self.noise_floor.is_finite() && (0.0..1.0).contains(&self.noise_floor)) {
@@ -186,8 +198,13 @@ impl GpParams {
                 "must be in [0, 1) (standardized units)",
             );
         }
-        if self.restarts > 100 {
-            return bad("restarts", self.restarts.to_string(), "at most 100");
+        if self.restarts > 1000 {
+            return bad("restarts", self.restarts.to_string(), "at most 1000");
+        }
+        if let Some(l) = self.local_starts {
+            if !(1..=100).contains(&l) {
+                return bad("local_starts", l.to_string(), "between 1 and 100");
+            }
         }
         if self.max_iters == 0 {
             return bad("max_iters", "0".into(), "at least 1");
@@ -232,11 +249,19 @@ impl GpParams {
                 .chain([&h.outputscale]);
             for v in all {
                 if !(v.is_finite() && *v > 0.0) {
-                    return bad("tuning", v.to_string(), "fixed hyperparameters must be finite and > 0");
+                    return bad(
+                        "tuning",
+                        v.to_string(),
+                        "fixed hyperparameters must be finite and > 0",
+                    );
                 }
             }
             if !(h.noise.is_finite() && h.noise >= 0.0) {
-                return bad("tuning.noise", h.noise.to_string(), "must be finite and ≥ 0");
+                return bad(
+                    "tuning.noise",
+                    h.noise.to_string(),
+                    "must be finite and ≥ 0",
+                );
             }
         }
         Ok(())
@@ -421,12 +446,14 @@ impl GpParams {
         let n_theta = objective.n_theta();
         let kp = objective.node.n_params();
         let learned_noise = n_theta > kp + 1;
+        // Where to start (and draw starts from) when a group has a flat prior: the default
+        // prior, or a log-normal with mode 1 for the output scale and sum weights.
         let default = Priors::default_for(d);
-        let pick = |p: Option<crate::LogNormal>, fallback: crate::LogNormal| p.unwrap_or(fallback);
-        let ls = pick(objective.priors.lengthscale, default.lengthscale.unwrap());
-        let os = pick(objective.priors.outputscale, default.outputscale.unwrap());
-        let nz = pick(objective.priors.noise, default.noise.unwrap());
-        let sw = pick(objective.priors.sum_weight, default.sum_weight.unwrap());
+        let unit = crate::LogNormal::new(1.0, 1.0);
+        let ls = objective.priors.lengthscale.or(default.lengthscale).unwrap_or(unit);
+        let os = objective.priors.outputscale.unwrap_or(unit);
+        let nz = objective.priors.noise.or(default.noise).unwrap_or(unit);
+        let sw = objective.priors.sum_weight.unwrap_or(unit);
         let mut starts = Vec::new();
         if let Some(w) = &self.warm_start {
             if w.len() == n_theta && w.iter().all(|v| v.is_finite()) {
@@ -470,7 +497,20 @@ impl GpParams {
     fn optimize(&self, objective: &Objective<'_>, d: usize) -> Result<Vec<f64>, GpError> {
         let mut best: Option<(f64, Vec<f64>)> = None;
         let mut failures = Vec::new();
+        // Screen every start by its objective (one factorization each), then search locally
+        // from the best few.
+        let mut screened: Vec<(f64, Vec<f64>)> = Vec::new();
         for start in self.starts(objective, d) {
+            match objective.cost_only(&start) {
+                Ok(f) => screened.push((f, start)),
+                Err(e) => failures.push(format!("start rejected: {e}")),
+            }
+        }
+        screened.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let local = self
+            .local_starts
+            .unwrap_or(if objective.data.n > 500 { 1 } else { 2 });
+        for (_, start) in screened.into_iter().take(local) {
             match run_lbfgs(objective, start.clone(), self.max_iters) {
                 Ok((f, t)) => {
                     if best.as_ref().is_none_or(|(bf, _)| f < *bf) {
@@ -509,6 +549,9 @@ fn run_lbfgs(
         .run()
         .map_err(|e| e.to_string())?;
     let state = result.state();
+    if std::env::var_os("NASBO_GP_TRACE").is_some() {
+        eprintln!("lbfgs: {} iterations, cost {}, {:?}", state.get_iter(), state.get_best_cost(), state.get_termination_status());
+    }
     let param = state
         .get_best_param()
         .ok_or_else(|| "L-BFGS returned no parameter".to_string())?;

@@ -46,7 +46,7 @@ impl LogNormal {
 /// |---|---|---|---|
 /// | lengthscale (each, stationary and Hamming) | `LogNormal(√2 + ½·ln d, √3)` | `exp(√2 + ½ ln d − 3)` (0.50 at d = 6) | BoTorch ≥ 0.12, Hvarfner et al. 2024 |
 /// | noise variance | `LogNormal(−4, 1)` above a floor of `1e-6` | `exp(−5)` ≈ 0.0067 | BoTorch ≥ 0.12 |
-/// | output scale | `LogNormal(1, 1)` | 1 | nasbo: weak, centred on the standardized variance |
+/// | output scale | flat (none) | — | BoTorch ≥ 0.12 has no output scale (fixed at 1); nasbo learns it by maximum likelihood |
 /// | weight of each term of a sum | `LogNormal(1, 1)` | 1 | nasbo |
 ///
 /// `d` is the number of input dimensions of the model.
@@ -71,7 +71,7 @@ impl Priors {
                 std::f64::consts::SQRT_2 + 0.5 * d.ln(),
                 3f64.sqrt(),
             )),
-            outputscale: Some(LogNormal::new(1.0, 1.0)),
+            outputscale: None,
             noise: Some(LogNormal::new(-4.0, 1.0)),
             sum_weight: Some(LogNormal::new(1.0, 1.0)),
         }
@@ -82,7 +82,7 @@ impl Priors {
         Priors {
             lengthscale: None,
             outputscale: None,
-            noise: None,
+            noise: Some(LogNormal::new(-4.0, 1.0)),
             sum_weight: None,
         }
     }

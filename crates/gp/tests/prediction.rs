@@ -119,7 +119,11 @@ fn conditioning_equals_refit_with_the_same_hyperparameters() {
     // compare the posteriors, which do not depend on it once the hyperparameters are in user
     // units... except that the y-mean shifts the prior mean; keep the original mean by
     // centring the appended outputs the same way.
-    let all_x = DMatrix::from_fn(29, 3, |i, k| if i < 25 { x[(i, k)] } else { xn[(i - 25, k)] });
+    let all_x = DMatrix::from_fn(
+        29,
+        3,
+        |i, k| if i < 25 { x[(i, k)] } else { xn[(i - 25, k)] },
+    );
     let q = scatter(6, 3, 77);
     let p = cond.predict_var(&q).unwrap();
     // Direct computation from the definitions in user units.
@@ -127,12 +131,18 @@ fn conditioning_equals_refit_with_the_same_hyperparameters() {
     let y_all: Vec<f64> = y.iter().chain(yn.iter()).copied().collect();
     let mu = gp.train_outputs().mean();
     let kf = |a: &[f64], b: &[f64]| {
-        let r2: f64 = (0..3).map(|k| ((a[k] - b[k]) / h.lengthscales[k]).powi(2)).sum();
+        let r2: f64 = (0..3)
+            .map(|k| ((a[k] - b[k]) / h.lengthscales[k]).powi(2))
+            .sum();
         let r = (5.0 * r2).sqrt();
         h.outputscale * (1.0 + r + r * r / 3.0) * (-r).exp()
     };
-    let rows: Vec<Vec<f64>> = (0..29).map(|i| all_x.row(i).iter().copied().collect()).collect();
-    let kmat = DMatrix::from_fn(29, 29, |i, j| kf(&rows[i], &rows[j]) + if i == j { h.noise } else { 0.0 });
+    let rows: Vec<Vec<f64>> = (0..29)
+        .map(|i| all_x.row(i).iter().copied().collect())
+        .collect();
+    let kmat = DMatrix::from_fn(29, 29, |i, j| {
+        kf(&rows[i], &rows[j]) + if i == j { h.noise } else { 0.0 }
+    });
     let chol = kmat.cholesky().unwrap();
     let resid = DVector::from_iterator(29, y_all.iter().map(|v| v - mu));
     let alpha = chol.solve(&resid);
@@ -141,8 +151,16 @@ fn conditioning_equals_refit_with_the_same_hyperparameters() {
         let ks = DVector::from_iterator(29, rows.iter().map(|r| kf(r, &qj)));
         let mean = mu + ks.dot(&alpha);
         let var = h.outputscale - ks.dot(&chol.solve(&ks));
-        assert!((p.mean[j] - mean).abs() < 1e-7 * (1.0 + mean.abs()), "{} vs {mean}", p.mean[j]);
-        assert!((p.var_f[j] - var).abs() < 1e-7 * (1.0 + var), "{} vs {var}", p.var_f[j]);
+        assert!(
+            (p.mean[j] - mean).abs() < 1e-7 * (1.0 + mean.abs()),
+            "{} vs {mean}",
+            p.mean[j]
+        );
+        assert!(
+            (p.var_f[j] - var).abs() < 1e-7 * (1.0 + var),
+            "{} vs {var}",
+            p.var_f[j]
+        );
     }
     // Conditioning at an observed point shrinks the variance there.
     let before = gp.predict_var(&xn).unwrap();
@@ -176,8 +194,16 @@ fn samples_have_the_posterior_moments() {
         let m = col.mean();
         let v = col.iter().map(|t| (t - m).powi(2)).sum::<f64>() / 3999.0;
         let sd = cov[(j, j)].sqrt();
-        assert!((m - mean[j]).abs() < 5.0 * sd / (4000f64).sqrt(), "mean {m} vs {}", mean[j]);
-        assert!((v / cov[(j, j)] - 1.0).abs() < 0.15, "var {v} vs {}", cov[(j, j)]);
+        assert!(
+            (m - mean[j]).abs() < 5.0 * sd / (4000f64).sqrt(),
+            "mean {m} vs {}",
+            mean[j]
+        );
+        assert!(
+            (v / cov[(j, j)] - 1.0).abs() < 0.15,
+            "var {v} vs {}",
+            cov[(j, j)]
+        );
     }
     // Same seed, same draws.
     let mut rng2 = rand_chacha::ChaCha8Rng::seed_from_u64(42);
@@ -212,6 +238,10 @@ fn fit_recovers_relevant_dimensions_and_interpolates() {
         assert!((p[j] - (6.0 * q[(j, 0)]).sin()).abs() < 0.05, "point {j}");
     }
     // Warm starting from the fit reaches the same optimum.
-    let again = GpParams::default().warm_start(&gp).restarts(0).fit(&x, &y).unwrap();
+    let again = GpParams::default()
+        .warm_start(&gp)
+        .restarts(0)
+        .fit(&x, &y)
+        .unwrap();
     assert!((again.log_marginal_likelihood() - gp.log_marginal_likelihood()).abs() < 1e-3);
 }

@@ -1,10 +1,14 @@
 //! Hard inputs that must fit and predict, and bad inputs that must be typed errors.
 
 use nalgebra::{DMatrix, DVector};
-use nasbo_gp::{GpError, GpParams, Hyperparameters, Kernel, LogNormal, Noise, PriorSpec, Priors, Tuning};
+use nasbo_gp::{
+    GpError, GpParams, Hyperparameters, Kernel, LogNormal, Noise, PriorSpec, Priors, Tuning,
+};
 
 fn grid(n: usize, d: usize) -> DMatrix<f64> {
-    DMatrix::from_fn(n, d, |i, k| ((i * (2 * k + 3) + k) % n.max(1)) as f64 / n.max(2) as f64)
+    DMatrix::from_fn(n, d, |i, k| {
+        ((i * (2 * k + 3) + k) % n.max(1)) as f64 / n.max(2) as f64
+    })
 }
 
 fn fits_and_predicts(x: &DMatrix<f64>, y: &DVector<f64>) -> nasbo_gp::GaussianProcess {
@@ -14,7 +18,9 @@ fn fits_and_predicts(x: &DMatrix<f64>, y: &DVector<f64>) -> nasbo_gp::GaussianPr
     for j in 0..5 {
         assert!(p.mean[j].is_finite() && p.var_f[j] > 0.0 && p.var_y[j] >= p.var_f[j]);
     }
-    let g = gp.predict_gradients(&vec![0.3; x.ncols()]).expect("gradients");
+    let g = gp
+        .predict_gradients(&vec![0.3; x.ncols()])
+        .expect("gradients");
     assert!(g.dmean.iter().chain(&g.dvar).all(|v| v.is_finite()));
     gp
 }
@@ -60,7 +66,12 @@ fn outputs_at_extreme_scales() {
         let gp = fits_and_predicts(&x, &y);
         let p = gp.predict(&x).unwrap();
         for i in 0..12 {
-            assert!((p[i] - y[i]).abs() < 0.5 * scale, "scale {scale}: {} vs {}", p[i], y[i]);
+            assert!(
+                (p[i] - y[i]).abs() < 0.5 * scale,
+                "scale {scale}: {} vs {}",
+                p[i],
+                y[i]
+            );
         }
         assert!(gp.noise() > 0.0 && gp.noise() < scale * scale);
     }
@@ -89,7 +100,13 @@ fn constant_input_column() {
 
 #[test]
 fn mixed_kernel_with_categories() {
-    let x = DMatrix::from_fn(12, 2, |i, k| if k == 0 { i as f64 / 11.0 } else { (i % 3) as f64 });
+    let x = DMatrix::from_fn(12, 2, |i, k| {
+        if k == 0 {
+            i as f64 / 11.0
+        } else {
+            (i % 3) as f64
+        }
+    });
     let y = DVector::from_fn(12, |i, _| x[(i, 0)] + if i % 3 == 1 { 2.0 } else { 0.0 });
     let gp = GpParams::new(Kernel::matern52().on(vec![0]) * Kernel::hamming().on(vec![1]))
         .fit(&x, &y)
@@ -97,7 +114,9 @@ fn mixed_kernel_with_categories() {
     assert!(gp.is_categorical(1) && !gp.is_categorical(0));
     let g = gp.predict_gradients(&[0.5, 1.0]).unwrap();
     assert_eq!(g.dmean[1], 0.0);
-    let p = gp.predict(&DMatrix::from_row_slice(2, 2, &[0.5, 1.0, 0.5, 0.0])).unwrap();
+    let p = gp
+        .predict(&DMatrix::from_row_slice(2, 2, &[0.5, 1.0, 0.5, 0.0]))
+        .unwrap();
     assert!(p[0] - p[1] > 1.0, "category 1 is higher: {p}");
 }
 
@@ -107,39 +126,66 @@ fn bad_inputs_are_typed_errors() {
     let y = DVector::from_element(5, 1.0);
     let p = GpParams::default();
     assert_eq!(
-        p.fit(&DMatrix::zeros(0, 2), &DVector::zeros(0)).unwrap_err(),
+        p.fit(&DMatrix::zeros(0, 2), &DVector::zeros(0))
+            .unwrap_err(),
         GpError::EmptyData { what: "x" }
     );
     assert!(matches!(
         p.fit(&x, &DVector::zeros(4)).unwrap_err(),
-        GpError::ShapeMismatch { expected: 5, got: 4, .. }
+        GpError::ShapeMismatch {
+            expected: 5,
+            got: 4,
+            ..
+        }
     ));
     let mut xn = x.clone();
     xn[(3, 1)] = f64::NAN;
     let e = p.fit(&xn, &y).unwrap_err();
-    assert!(matches!(e, GpError::NonFinite { what: "x", row: 3, col: 1, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            GpError::NonFinite {
+                what: "x",
+                row: 3,
+                col: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("row 3, column 1"));
     let mut yn = y.clone();
     yn[2] = f64::INFINITY;
     assert!(matches!(
         p.fit(&x, &yn).unwrap_err(),
-        GpError::NonFinite { what: "y", row: 2, .. }
+        GpError::NonFinite {
+            what: "y",
+            row: 2,
+            ..
+        }
     ));
     let gp = p.fit(&x, &y).unwrap();
     assert!(matches!(
         gp.predict(&DMatrix::zeros(1, 3)).unwrap_err(),
-        GpError::ShapeMismatch { expected: 2, got: 3, .. }
+        GpError::ShapeMismatch {
+            expected: 2,
+            got: 3,
+            ..
+        }
     ));
     assert!(matches!(
         gp.predict_gradients(&[0.1, f64::NAN]).unwrap_err(),
         GpError::NonFinite { col: 1, .. }
     ));
     assert!(matches!(
-        gp.condition(&DMatrix::zeros(2, 2), &DVector::zeros(1)).unwrap_err(),
+        gp.condition(&DMatrix::zeros(2, 2), &DVector::zeros(1))
+            .unwrap_err(),
         GpError::ShapeMismatch { .. }
     ));
     assert!(matches!(
-        GpParams::new(Kernel::rbf().on(vec![5])).fit(&x, &y).unwrap_err(),
+        GpParams::new(Kernel::rbf().on(vec![5]))
+            .fit(&x, &y)
+            .unwrap_err(),
         GpError::InvalidKernel(_)
     ));
 }
@@ -156,11 +202,21 @@ fn invalid_settings_each_name_the_setting() {
         (GpParams::default().noise(Noise::Fixed(-1.0)), "noise"),
         (GpParams::default().noise(Noise::Fixed(f64::NAN)), "noise"),
         (GpParams::default().noise_floor(1.5), "noise_floor"),
-        (GpParams::default().restarts(1000), "restarts"),
+        (GpParams::default().restarts(1001), "restarts"),
+        (GpParams::default().local_starts(0), "local_starts"),
         (GpParams::default().max_iters(0), "max_iters"),
-        (GpParams::default().priors(PriorSpec::Custom(bad_prior)), "priors.lengthscale"),
-        (GpParams::default().input_bounds(vec![0.0], vec![1.0, 2.0]), "input_bounds"),
-        (GpParams::default().input_bounds(vec![0.0, 3.0], vec![1.0, 2.0]), "input_bounds"),
+        (
+            GpParams::default().priors(PriorSpec::Custom(bad_prior)),
+            "priors.lengthscale",
+        ),
+        (
+            GpParams::default().input_bounds(vec![0.0], vec![1.0, 2.0]),
+            "input_bounds",
+        ),
+        (
+            GpParams::default().input_bounds(vec![0.0, 3.0], vec![1.0, 2.0]),
+            "input_bounds",
+        ),
         (
             GpParams::default().tuning(Tuning::Fixed(Hyperparameters {
                 lengthscales: vec![1.0, -2.0],
@@ -187,5 +243,12 @@ fn invalid_settings_each_name_the_setting() {
         }))
         .fit(&x, &y)
         .unwrap_err();
-    assert!(matches!(e, GpError::ShapeMismatch { expected: 2, got: 1, .. }));
+    assert!(matches!(
+        e,
+        GpError::ShapeMismatch {
+            expected: 2,
+            got: 1,
+            ..
+        }
+    ));
 }
