@@ -13,7 +13,9 @@ fn data(n: usize, d: usize, seed: u64) -> (DMatrix<f64>, DVector<f64>) {
     let x = DMatrix::from_fn(n, d, |_, _| rng.random::<f64>());
     let y = DVector::from_fn(n, |i, _| {
         let r = x.row(i);
-        (5.0 * r[0]).sin() + r.iter().map(|v| (v - 0.4).powi(2)).sum::<f64>() + 0.01 * rng.random::<f64>()
+        (5.0 * r[0]).sin()
+            + r.iter().map(|v| (v - 0.4).powi(2)).sum::<f64>()
+            + 0.01 * rng.random::<f64>()
     });
     (x, y)
 }
@@ -24,9 +26,11 @@ fn gp(c: &mut Criterion) {
     for d in [2, 6, 20] {
         for n in [50, 100, 200, 500, 1000] {
             let (x, y) = data(n, d, 1);
-            fit.bench_with_input(BenchmarkId::from_parameter(format!("n={n}/d={d}")), &(x, y), |b, (x, y)| {
-                b.iter(|| GpParams::default().fit(x, y).unwrap())
-            });
+            fit.bench_with_input(
+                BenchmarkId::from_parameter(format!("n={n}/d={d}")),
+                &(x, y),
+                |b, (x, y)| b.iter(|| GpParams::default().fit(x, y).unwrap()),
+            );
         }
     }
     fit.finish();
@@ -37,9 +41,11 @@ fn gp(c: &mut Criterion) {
             let (x, y) = data(n, d, 2);
             let model = GpParams::default().max_iters(20).fit(&x, &y).unwrap();
             let (q, _) = data(1000, d, 3);
-            pred.bench_with_input(BenchmarkId::from_parameter(format!("n={n}/d={d}")), &q, |b, q| {
-                b.iter(|| model.predict_var(q).unwrap())
-            });
+            pred.bench_with_input(
+                BenchmarkId::from_parameter(format!("n={n}/d={d}")),
+                &q,
+                |b, q| b.iter(|| model.predict_var(q).unwrap()),
+            );
         }
     }
     pred.finish();

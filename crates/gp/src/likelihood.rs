@@ -310,7 +310,8 @@ impl<'a> Objective<'a> {
                         } else {
                             -w
                         };
-                        let kv = node.accumulate_param_grad(nat, data.row(i), xj, c * s, &mut acc.grad);
+                        let kv =
+                            node.accumulate_param_grad(nat, data.row(i), xj, c * s, &mut acc.grad);
                         acc.g_scale += c * s * kv;
                     }
                 }
@@ -446,9 +447,16 @@ mod parallel_tests {
     fn parallel_gradient_matches_finite_differences() {
         let n = PARALLEL_MIN_N + 20;
         let d = 2;
-        let x: Vec<f64> = (0..n * d).map(|i| ((i * 7919) % 1009) as f64 / 1009.0).collect();
-        let y: Vec<f64> = (0..n).map(|i| (4.0 * x[i * d]).sin() + x[i * d + 1]).collect();
-        for kernel in [Kernel::matern52(), Kernel::rbf().on(vec![0]) * Kernel::matern32().on(vec![1])] {
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| ((i * 7919) % 1009) as f64 / 1009.0)
+            .collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| (4.0 * x[i * d]).sin() + x[i * d + 1])
+            .collect();
+        for kernel in [
+            Kernel::matern52(),
+            Kernel::rbf().on(vec![0]) * Kernel::matern32().on(vec![1]),
+        ] {
             let node = kernel.resolve(d).unwrap();
             let obj = Objective::new(
                 Data { x: &x, y: &y, n, d },
@@ -465,7 +473,11 @@ mod parallel_tests {
                 tp[j] += h;
                 tm[j] -= h;
                 let fd = (obj.cost_only(&tp).unwrap() - obj.cost_only(&tm).unwrap()) / (2.0 * h);
-                assert!((fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()), "θ[{j}]: {} vs {fd}", g[j]);
+                assert!(
+                    (fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "θ[{j}]: {} vs {fd}",
+                    g[j]
+                );
             }
         }
     }

@@ -450,7 +450,11 @@ impl GpParams {
         // prior, or a log-normal with mode 1 for the output scale and sum weights.
         let default = Priors::default_for(d);
         let unit = crate::LogNormal::new(1.0, 1.0);
-        let ls = objective.priors.lengthscale.or(default.lengthscale).unwrap_or(unit);
+        let ls = objective
+            .priors
+            .lengthscale
+            .or(default.lengthscale)
+            .unwrap_or(unit);
         let os = objective.priors.outputscale.unwrap_or(unit);
         let nz = objective.priors.noise.or(default.noise).unwrap_or(unit);
         let sw = objective.priors.sum_weight.unwrap_or(unit);
@@ -550,7 +554,12 @@ fn run_lbfgs(
         .map_err(|e| e.to_string())?;
     let state = result.state();
     if std::env::var_os("NASBO_GP_TRACE").is_some() {
-        eprintln!("lbfgs: {} iterations, cost {}, {:?}", state.get_iter(), state.get_best_cost(), state.get_termination_status());
+        eprintln!(
+            "lbfgs: {} iterations, cost {}, {:?}",
+            state.get_iter(),
+            state.get_best_cost(),
+            state.get_termination_status()
+        );
     }
     let param = state
         .get_best_param()
