@@ -47,11 +47,11 @@ struct Args {
     repeat: usize,
 }
 
+/// A CSV read into feature names, rows of features, and `y` when present.
+type Table = (Vec<String>, Vec<Vec<f64>>, Vec<f64>);
+
 /// Reads a CSV with a header into (feature names, rows of features, y if present).
-fn read_table(
-    path: &Path,
-    features: Option<&[String]>,
-) -> Result<(Vec<String>, Vec<Vec<f64>>, Vec<f64>)> {
+fn read_table(path: &Path, features: Option<&[String]>) -> Result<Table> {
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("cannot open {}", path.display()))?;
     let header: Vec<String> = reader

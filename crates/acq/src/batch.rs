@@ -67,7 +67,7 @@ fn as_matrix(points: &[Vec<f64>], d: usize) -> DMatrix<f64> {
 }
 
 /// Proposes `q` points, accounting for pending ones.
-pub fn propose<S: Surrogate>(
+pub fn propose<S: Surrogate + Sync>(
     model: &S,
     req: &ProposalRequest<'_>,
 ) -> Result<Vec<Candidate>, AcqError> {

@@ -53,12 +53,15 @@ impl SineBox {
     }
 }
 
+/// A point `t` with the cost and gradient there.
+type CachedEval = (Vec<f64>, f64, Vec<f64>);
+
 /// `−acq(x(t))` as an argmin problem.
 pub struct BoxedNegated<'a, A: ?Sized> {
     acq: &'a A,
     map: &'a SineBox,
     template: Vec<f64>,
-    cache: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    cache: RefCell<Option<CachedEval>>,
 }
 
 impl<'a, A: AcquisitionFunction + ?Sized> BoxedNegated<'a, A> {
@@ -135,8 +138,8 @@ pub fn maximize_in_box<A: AcquisitionFunction + ?Sized>(
     let problem = BoxedNegated::new(acq, map, start.to_vec());
     let t0 = map.to_t(start);
     let solver = match LBFGS::new(MoreThuenteLineSearch::new(), 7)
-        .with_tolerance_grad(1e-9)
-        .and_then(|s| s.with_tolerance_cost(1e-12))
+        .with_tolerance_grad(1e-7)
+        .and_then(|s| s.with_tolerance_cost(1e-9))
     {
         Ok(s) => s,
         Err(_) => return (start.to_vec(), start_value),

@@ -11,8 +11,9 @@ use crate::AcqError;
 /// Smallest posterior variance used, so that `σ > 0` everywhere.
 pub const MIN_VARIANCE: f64 = 1e-24;
 
-/// Something the optimizer can maximize: a value and a gradient at a point.
-pub trait AcquisitionFunction {
+/// Something the optimizer can maximize: a value and a gradient at a point. `Sync`, so that
+/// the optimizer can run its local searches on several threads.
+pub trait AcquisitionFunction: Sync {
     /// Input dimension.
     fn dim(&self) -> usize;
     /// Value at `x`.
@@ -72,12 +73,12 @@ macro_rules! batch_values {
             Ok(means
                 .iter()
                 .zip(&vars)
-                .map(|(&m, &v)| self.from_moments(m, v.max(MIN_VARIANCE).sqrt()))
+                .map(|(&m, &v)| self.at_moments(m, v.max(MIN_VARIANCE).sqrt()))
                 .collect())
         }
         fn value(&self, x: &[f64]) -> Result<f64, AcqError> {
             let (m, v) = self.model.mean_var(x)?;
-            Ok(self.from_moments(m, v.max(MIN_VARIANCE).sqrt()))
+            Ok(self.at_moments(m, v.max(MIN_VARIANCE).sqrt()))
         }
         fn dim(&self) -> usize {
             self.model.dim()
@@ -98,12 +99,12 @@ impl<'m, S: Surrogate> LogExpectedImprovement<'m, S> {
     pub fn new(model: &'m S, best_f: f64) -> Self {
         LogExpectedImprovement { model, best_f }
     }
-    fn from_moments(&self, mean: f64, sigma: f64) -> f64 {
+    fn at_moments(&self, mean: f64, sigma: f64) -> f64 {
         log_ei_h((mean - self.best_f) / sigma) + sigma.ln()
     }
 }
 
-impl<S: Surrogate> AcquisitionFunction for LogExpectedImprovement<'_, S> {
+impl<S: Surrogate + Sync> AcquisitionFunction for LogExpectedImprovement<'_, S> {
     batch_values!();
     fn value_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), AcqError> {
         let m = self.model.moments(x)?;
@@ -132,12 +133,12 @@ impl<'m, S: Surrogate> ExpectedImprovement<'m, S> {
     pub fn new(model: &'m S, best_f: f64) -> Self {
         ExpectedImprovement { model, best_f }
     }
-    fn from_moments(&self, mean: f64, sigma: f64) -> f64 {
+    fn at_moments(&self, mean: f64, sigma: f64) -> f64 {
         sigma * ei_h((mean - self.best_f) / sigma)
     }
 }
 
-impl<S: Surrogate> AcquisitionFunction for ExpectedImprovement<'_, S> {
+impl<S: Surrogate + Sync> AcquisitionFunction for ExpectedImprovement<'_, S> {
     batch_values!();
     fn value_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), AcqError> {
         let m = self.model.moments(x)?;
@@ -165,12 +166,12 @@ impl<'m, S: Surrogate> LogProbabilityOfImprovement<'m, S> {
     pub fn new(model: &'m S, best_f: f64) -> Self {
         LogProbabilityOfImprovement { model, best_f }
     }
-    fn from_moments(&self, mean: f64, sigma: f64) -> f64 {
+    fn at_moments(&self, mean: f64, sigma: f64) -> f64 {
         log_norm_cdf((mean - self.best_f) / sigma)
     }
 }
 
-impl<S: Surrogate> AcquisitionFunction for LogProbabilityOfImprovement<'_, S> {
+impl<S: Surrogate + Sync> AcquisitionFunction for LogProbabilityOfImprovement<'_, S> {
     batch_values!();
     fn value_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), AcqError> {
         let m = self.model.moments(x)?;
@@ -188,8 +189,8 @@ impl<S: Surrogate> AcquisitionFunction for LogProbabilityOfImprovement<'_, S> {
 }
 
 /// Upper confidence bound `μ(x) + √β σ(x)`. BoTorch's convention: `β` multiplies the
-/// variance, so `β = 4` is "two standard deviations". Default `β = 2`... see
-/// [`UpperConfidenceBound::DEFAULT_BETA`].
+/// variance, so `β = 4` means two standard deviations; the default
+/// [`UpperConfidenceBound::DEFAULT_BETA`] is 2.
 pub struct UpperConfidenceBound<'m, S> {
     model: &'m S,
     sqrt_beta: f64,
@@ -212,12 +213,12 @@ impl<'m, S: Surrogate> UpperConfidenceBound<'m, S> {
             sqrt_beta: beta.sqrt(),
         })
     }
-    fn from_moments(&self, mean: f64, sigma: f64) -> f64 {
+    fn at_moments(&self, mean: f64, sigma: f64) -> f64 {
         mean + self.sqrt_beta * sigma
     }
 }
 
-impl<S: Surrogate> AcquisitionFunction for UpperConfidenceBound<'_, S> {
+impl<S: Surrogate + Sync> AcquisitionFunction for UpperConfidenceBound<'_, S> {
     batch_values!();
     fn value_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), AcqError> {
         let m = self.model.moments(x)?;
@@ -254,9 +255,10 @@ pub fn thompson_sample<S: Surrogate>(
 }
 
 /// Which acquisition function to build (for configs and the tuner).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum AcqKind {
     /// [`LogExpectedImprovement`] (the default).
+    #[default]
     LogEi,
     /// [`ExpectedImprovement`].
     Ei,
@@ -269,15 +271,9 @@ pub enum AcqKind {
     },
 }
 
-impl Default for AcqKind {
-    fn default() -> Self {
-        AcqKind::LogEi
-    }
-}
-
 impl AcqKind {
     /// Builds the function on `model` with the given incumbent value.
-    pub fn build<'m, S: Surrogate>(
+    pub fn build<'m, S: Surrogate + Sync>(
         self,
         model: &'m S,
         best_f: f64,

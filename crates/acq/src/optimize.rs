@@ -10,6 +10,7 @@ use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use crate::bounded::{maximize_in_box, SineBox};
 use crate::domain::{Dim, Domain};
@@ -371,8 +372,10 @@ pub fn optimize<A: AcquisitionFunction + ?Sized>(
     }
     let row = |i: usize| -> Vec<f64> { raw.row(i).iter().copied().collect() };
     let starts = select_starts(&values, config);
+    // Local searches are independent: run them on all cores (results in start order, so the
+    // outcome does not depend on the number of threads).
     let mut candidates: Vec<Candidate> = starts
-        .iter()
+        .par_iter()
         .map(|&i| local_search(acq, domain, &row(i), values[i], config))
         .collect();
     // Raw points back the local results up when those are duplicates.

@@ -105,8 +105,8 @@ mod tests {
 
     #[test]
     fn erfcx_matches_its_definition_and_asymptote() {
-        for x in [-3.0, -0.5, 0.0, 0.3, 1.0, 4.0, 7.9] {
-            let direct = (x * x as f64).exp() * libm::erfc(x);
+        for x in [-3.0f64, -0.5, 0.0, 0.3, 1.0, 4.0, 7.9] {
+            let direct = (x * x).exp() * libm::erfc(x);
             assert!((erfcx(x) - direct).abs() < 1e-13 * direct, "x = {x}");
         }
         // Across the switch to the continued fraction.

@@ -647,7 +647,7 @@ mod tests {
         let kinds = node.param_kinds();
         assert_eq!(kinds[2], ParamKind::CategoricalLengthscale { dim: 2 });
         assert_eq!(kinds[6], ParamKind::SumWeight);
-        assert!(node.is_categorical_dim(2) == false); // the Matérn term uses it
+        assert!(!node.is_categorical_dim(2)); // the Matérn term uses it
         let k2 = Kernel::rbf().on(vec![0]) * Kernel::hamming().on(vec![1]);
         assert!(k2.resolve(2).unwrap().is_categorical_dim(1));
     }

@@ -98,6 +98,9 @@ impl Workspace {
     }
 }
 
+/// A point with its cost and gradient.
+type CachedEval = (Vec<f64>, f64, Vec<f64>);
+
 /// The objective for one data set and kernel.
 pub(crate) struct Objective<'a> {
     pub data: Data<'a>,
@@ -108,7 +111,7 @@ pub(crate) struct Objective<'a> {
     pub ws: RefCell<Workspace>,
     /// Last evaluated point with its cost and gradient (argmin asks for cost and gradient
     /// separately at the same point).
-    cache: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    cache: RefCell<Option<CachedEval>>,
 }
 
 impl<'a> Objective<'a> {
@@ -192,8 +195,8 @@ impl<'a> Objective<'a> {
         } else {
             let fill = |j: usize, kcol: &mut [f64]| {
                 let xj = data.row(j);
-                for i in j..n {
-                    kcol[i] = s * node.value(nat, data.row(i), xj);
+                for (i, kv) in kcol.iter_mut().enumerate().skip(j) {
+                    *kv = s * node.value(nat, data.row(i), xj);
                 }
                 kcol[j] += noise;
             };

@@ -94,13 +94,13 @@ pub(crate) fn cholesky_jittered(a: &DMatrix<f64>, l: &mut DMatrix<f64>) -> Resul
 
 /// Solves `L X = B` in place (`b` becomes `X`).
 pub(crate) fn solve_lower_in_place(l: &DMatrix<f64>, b: &mut DMatrix<f64>) {
-    let par = par_for(l.nrows().max(b.ncols()));
+    let par = par_for(l.nrows());
     faer::linalg::triangular_solve::solve_lower_triangular_in_place(view(l), view_mut(b), par);
 }
 
 /// Solves `Lᵀ X = B` in place.
 pub(crate) fn solve_upper_t_in_place(l: &DMatrix<f64>, b: &mut DMatrix<f64>) {
-    let par = par_for(l.nrows().max(b.ncols()));
+    let par = par_for(l.nrows());
     faer::linalg::triangular_solve::solve_upper_triangular_in_place(
         view(l).transpose(),
         view_mut(b),
@@ -108,30 +108,35 @@ pub(crate) fn solve_upper_t_in_place(l: &DMatrix<f64>, b: &mut DMatrix<f64>) {
     );
 }
 
-/// Solves `L x = b` for one vector, in place.
+/// Solves `L x = b` for one vector, in place (column-oriented: L's columns are contiguous).
 pub(crate) fn solve_lower_vec(l: &DMatrix<f64>, b: &mut [f64]) {
     let n = l.nrows();
-    for i in 0..n {
-        let mut s = b[i];
-        let row_len = i;
-        for k in 0..row_len {
-            s -= l[(i, k)] * b[k];
+    let data = l.as_slice();
+    for k in 0..n {
+        let col = &data[k * n..(k + 1) * n];
+        let v = b[k] / col[k];
+        b[k] = v;
+        if v != 0.0 {
+            for (bi, li) in b[k + 1..].iter_mut().zip(&col[k + 1..]) {
+                *bi -= li * v;
+            }
         }
-        b[i] = s / l[(i, i)];
     }
 }
 
 /// Solves `Lᵀ x = b` for one vector, in place.
 pub(crate) fn solve_upper_t_vec(l: &DMatrix<f64>, b: &mut [f64]) {
     let n = l.nrows();
+    let data = l.as_slice();
     for i in (0..n).rev() {
         // Column i of L is contiguous: Lᵀ row i.
-        let col = &l.as_slice()[i * n..(i + 1) * n];
-        let mut s = b[i];
-        for k in (i + 1)..n {
-            s -= col[k] * b[k];
-        }
-        b[i] = s / col[i];
+        let col = &data[i * n..(i + 1) * n];
+        let s: f64 = col[i + 1..]
+            .iter()
+            .zip(&b[i + 1..])
+            .map(|(a, c)| a * c)
+            .sum();
+        b[i] = (b[i] - s) / col[i];
     }
 }
 

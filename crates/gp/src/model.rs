@@ -247,17 +247,33 @@ impl GaussianProcess {
 
     /// Cross-covariance `K(X_train, U)` (n × m) and the prior variances at `U`, standardized.
     fn cross(&self, u: &[f64], m: usize) -> (DMatrix<f64>, Vec<f64>) {
+        use rayon::prelude::*;
         let n = self.n();
         let s = self.outputscale;
+        let d = self.d;
         let mut ks = DMatrix::zeros(n, m);
-        let mut prior = vec![0.0; m];
-        for j in 0..m {
-            let uj = &u[j * self.d..(j + 1) * self.d];
-            for i in 0..n {
-                ks[(i, j)] = s * self.node.value(&self.nat, self.row(i), uj);
+        let fill = |j: usize, col: &mut [f64]| {
+            let uj = &u[j * d..(j + 1) * d];
+            for (i, c) in col.iter_mut().enumerate() {
+                *c = s * self.node.value(&self.nat, self.row(i), uj);
             }
-            prior[j] = s * self.node.value(&self.nat, uj, uj);
+        };
+        if n * m >= 1 << 18 && n > 0 {
+            ks.as_mut_slice()
+                .par_chunks_mut(n)
+                .enumerate()
+                .for_each(|(j, col)| fill(j, col));
+        } else if n > 0 {
+            for (j, col) in ks.as_mut_slice().chunks_mut(n).enumerate() {
+                fill(j, col);
+            }
         }
+        let prior = (0..m)
+            .map(|j| {
+                let uj = &u[j * d..(j + 1) * d];
+                s * self.node.value(&self.nat, uj, uj)
+            })
+            .collect();
         (ks, prior)
     }
 
@@ -373,9 +389,18 @@ impl GaussianProcess {
         self.to_unit(x, &mut u);
         let n = self.n();
         let s = self.outputscale;
-        let kvec: Vec<f64> = (0..n)
-            .map(|i| s * self.node.value(&self.nat, self.row(i), &u))
-            .collect();
+        // One kernel evaluation per training point gives k*_i and ∂k*_i/∂u (rows of `g`).
+        let mut kvec = vec![0.0; n];
+        let mut g = vec![0.0; n * d];
+        for i in 0..n {
+            kvec[i] = s * self.node.accumulate_input_grad(
+                &self.nat,
+                &u,
+                self.row(i),
+                s,
+                &mut g[i * d..(i + 1) * d],
+            );
+        }
         let mean: f64 = kvec.iter().zip(&self.alpha).map(|(a, b)| a * b).sum();
         let mut v = kvec;
         linalg::solve_lower_vec(&self.l, &mut v);
@@ -387,14 +412,11 @@ impl GaussianProcess {
         linalg::solve_upper_t_vec(&self.l, &mut w);
         let mut dmean = vec![0.0; d];
         let mut dvar = vec![0.0; d];
-        let mut g = vec![0.0; d];
         for i in 0..n {
-            g.iter_mut().for_each(|t| *t = 0.0);
-            self.node
-                .accumulate_input_grad(&self.nat, &u, self.row(i), s, &mut g);
-            for k in 0..d {
-                dmean[k] += self.alpha[i] * g[k];
-                dvar[k] -= 2.0 * w[i] * g[k];
+            let (a, b) = (self.alpha[i], -2.0 * w[i]);
+            for (k, gk) in g[i * d..(i + 1) * d].iter().enumerate() {
+                dmean[k] += a * gk;
+                dvar[k] += b * gk;
             }
         }
         let clamped = raw_var < MIN_VARIANCE;

@@ -331,7 +331,7 @@ impl GpParams {
         let y_mean = y.mean();
         let var = y.iter().map(|v| (v - y_mean).powi(2)).sum::<f64>() / n as f64;
         let mut y_scale = var.sqrt();
-        if !(y_scale > 1e-14 * y_mean.abs()) || !y_scale.is_normal() {
+        if y_scale <= 1e-14 * y_mean.abs() || !y_scale.is_normal() {
             y_scale = if y_mean != 0.0 { y_mean.abs() } else { 1.0 };
         }
         let ys: Vec<f64> = y.iter().map(|v| (v - y_mean) / y_scale).collect();
@@ -504,16 +504,23 @@ impl GpParams {
         // Screen every start by its objective (one factorization each), then search locally
         // from the best few.
         let mut screened: Vec<(f64, Vec<f64>)> = Vec::new();
-        for start in self.starts(objective, d) {
+        let starts = self.starts(objective, d);
+        let local = self
+            .local_starts
+            .unwrap_or(if objective.data.n > 500 { 1 } else { 2 });
+        // Nothing to choose between: skip the screening factorization.
+        let starts_len = starts.len();
+        for start in starts {
+            if starts_len <= local {
+                screened.push((0.0, start));
+                continue;
+            }
             match objective.cost_only(&start) {
                 Ok(f) => screened.push((f, start)),
                 Err(e) => failures.push(format!("start rejected: {e}")),
             }
         }
         screened.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let local = self
-            .local_starts
-            .unwrap_or(if objective.data.n > 500 { 1 } else { 2 });
         for (_, start) in screened.into_iter().take(local) {
             match run_lbfgs(objective, start.clone(), self.max_iters) {
                 Ok((f, t)) => {
@@ -543,9 +550,12 @@ fn run_lbfgs(
     max_iters: u64,
 ) -> Result<(f64, Vec<f64>), String> {
     let linesearch = MoreThuenteLineSearch::new();
+    // Tolerances scale with n: the objective is a sum over observations, and a change of
+    // 1e-9 per observation does not move the predictions.
+    let n = objective.data.n.max(1) as f64;
     let solver = LBFGS::new(linesearch, 10)
-        .with_tolerance_grad(1e-6)
-        .and_then(|s| s.with_tolerance_cost(1e-10))
+        .with_tolerance_grad(1e-4 * n.sqrt())
+        .and_then(|s| s.with_tolerance_cost(1e-7 * n))
         .map_err(|e| e.to_string())?;
     let result = Executor::new(crate::likelihood::ArgminObjective(objective), solver)
         .configure(|state| state.param(DVector::from_vec(start)).max_iters(max_iters))
