@@ -95,6 +95,7 @@ fn proposal(c: &mut Criterion) {
                 pending: &[],
                 evaluated: &rows,
                 fantasy: Fantasy::KrigingBeliever,
+                canonicalize: None,
             };
             propose(&gp, &req).unwrap()
         })

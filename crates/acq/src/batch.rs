@@ -6,7 +6,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::domain::Domain;
 use crate::functions::{AcqKind, Incumbent};
-use crate::optimize::{optimize, Candidate, OptimizerConfig};
+use crate::optimize::{optimize, optimize_with, Candidate, OptimizerConfig};
 use crate::surrogate::Surrogate;
 use crate::AcqError;
 
@@ -32,7 +32,7 @@ pub enum Liar {
 }
 
 /// What [`propose`] needs besides the model.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ProposalRequest<'a> {
     /// The acquisition function.
     pub kind: AcqKind,
@@ -50,6 +50,9 @@ pub struct ProposalRequest<'a> {
     pub evaluated: &'a [Vec<f64>],
     /// What to assume at pending and chosen points.
     pub fantasy: Fantasy,
+    /// Maps a point to its canonical form before comparisons (see
+    /// [`crate::optimize_with`]); `None` for the identity.
+    pub canonicalize: Option<&'a (dyn Fn(&mut [f64]) + Sync)>,
 }
 
 fn lie<S: Surrogate>(model: &S, fantasy: Fantasy, x: &[f64]) -> Result<f64, AcqError> {
@@ -99,7 +102,10 @@ pub fn propose<S: Surrogate + Sync>(
             seed: req.config.seed.wrapping_add(i as u64),
             ..req.config.clone()
         };
-        let cand = optimize(&acq, req.domain, &config, &exclude)?;
+        let cand = match req.canonicalize {
+            Some(f) => optimize_with(&acq, req.domain, &config, &exclude, f)?,
+            None => optimize(&acq, req.domain, &config, &exclude)?,
+        };
         drop(acq);
         if i + 1 < req.q {
             let y = lie(current, req.fantasy, &cand.x)?;

@@ -54,7 +54,7 @@ pub use functions::{
     LogExpectedImprovement, LogProbabilityOfImprovement, UpperConfidenceBound, MIN_VARIANCE,
 };
 pub use optimize::{
-    best_candidate, discrete_neighbours, local_search, optimize, raw_samples, select_starts,
-    sobol_point, Candidate, Duplicates, OptimizerConfig,
+    best_candidate, discrete_neighbours, local_search, optimize, optimize_with, raw_samples,
+    select_starts, sobol_point, Candidate, Duplicates, OptimizerConfig,
 };
 pub use surrogate::{Moments, Surrogate};

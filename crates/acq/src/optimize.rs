@@ -349,6 +349,20 @@ pub fn optimize<A: AcquisitionFunction + ?Sized>(
     config: &OptimizerConfig,
     exclude: &[Vec<f64>],
 ) -> Result<Candidate, AcqError> {
+    optimize_with(acq, domain, config, exclude, &|_: &mut [f64]| {})
+}
+
+/// [`optimize`], with every candidate first mapped to a canonical form by `canonicalize`
+/// before it is compared with `exclude` and returned. A caller whose points have equivalent
+/// forms (e.g. coordinates of inactive conditional parameters) passes its canonical map, so
+/// that two forms of the same configuration count as one.
+pub fn optimize_with<A: AcquisitionFunction + ?Sized>(
+    acq: &A,
+    domain: &Domain,
+    config: &OptimizerConfig,
+    exclude: &[Vec<f64>],
+    canonicalize: &(dyn Fn(&mut [f64]) + Sync),
+) -> Result<Candidate, AcqError> {
     config.check()?;
     domain.check()?;
     if acq.dim() != domain.len() {
@@ -383,6 +397,9 @@ pub fn optimize<A: AcquisitionFunction + ?Sized>(
         x: row(i),
         value: values[i],
     }));
+    for c in candidates.iter_mut() {
+        canonicalize(&mut c.x);
+    }
     let best = best_candidate(domain, candidates, exclude, config)?;
     if best.value.is_nan() {
         return Err(AcqError::NonFinite);

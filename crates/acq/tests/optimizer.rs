@@ -268,6 +268,7 @@ fn batches_and_pending_points_do_not_collide() {
             pending: &[],
             evaluated: &evaluated,
             fantasy,
+            canonicalize: None,
         };
         let batch = propose(&gp, &req).unwrap();
         assert_eq!(batch.len(), 4);

@@ -1,0 +1,73 @@
+//! The one error type of `nasbo-tuner`.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in a study.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TunerError {
+    /// A malformed search space; names the parameter.
+    #[error("parameter `{param}`: {reason}")]
+    InvalidParam {
+        /// The parameter's name (or its position when it has none).
+        param: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A space file that is not valid TOML or not a list of `[[param]]` tables.
+    #[error("space file: {0}")]
+    SpaceFile(String),
+    /// A value that does not belong to its parameter's domain.
+    #[error("parameter `{param}`: value {value} {reason}")]
+    InvalidValue {
+        /// The parameter.
+        param: String,
+        /// The value, formatted.
+        value: String,
+        /// Why it does not fit.
+        reason: String,
+    },
+    /// A trial number that the study does not know, or that is not pending.
+    #[error("trial {trial}: {reason}")]
+    InvalidTrial {
+        /// The trial number.
+        trial: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A malformed CSV file; names the line.
+    #[error("{path}, line {line}: {reason}")]
+    Csv {
+        /// The file.
+        path: String,
+        /// 1-based line number (1 is the header).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A setting outside its range.
+    #[error("invalid setting `{name}` = {value}: {reason}")]
+    InvalidConfig {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// The valid range.
+        reason: String,
+    },
+    /// The surrogate model failed.
+    #[error(transparent)]
+    Model(#[from] nasbo_gp::GpError),
+    /// The acquisition optimizer failed.
+    #[error(transparent)]
+    Acquisition(#[from] nasbo_acq::AcqError),
+    /// Reading or writing a file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}

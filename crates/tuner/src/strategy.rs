@@ -1,0 +1,534 @@
+//! Strategies behind one trait: `bo` (the default), `random`, `sobol`, `evolution` and
+//! `reinforce`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use nalgebra::{DMatrix, DVector};
+use nasbo_acq::{
+    propose, sobol_point, AcqError, AcqKind, Domain, Fantasy, Incumbent, Moments, OptimizerConfig,
+    ProposalRequest, Surrogate,
+};
+use nasbo_gp::{GaussianProcess, GpParams};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::encode::Encoder;
+use crate::space::{Assignment, ParamKind, Space, Value};
+use crate::study::{Direction, Trial, TrialState};
+use crate::TunerError;
+
+/// What a strategy sees when it proposes trial `number`.
+pub struct Context<'a> {
+    /// The space.
+    pub space: &'a Space,
+    /// Every trial so far (pending ones have state `Running`).
+    pub trials: &'a [Trial],
+    /// Minimize or maximize.
+    pub direction: Direction,
+    /// The study's seed.
+    pub seed: u64,
+    /// The number of the trial being proposed.
+    pub number: usize,
+}
+
+impl Context<'_> {
+    /// A generator seeded by the study's seed and the trial number, so that a proposal does not
+    /// depend on how many random numbers earlier proposals drew.
+    pub fn rng(&self, salt: u64) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(
+            self.seed
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(self.number as u64)
+                .wrapping_mul(0xBF58_476D_1CE4_E5B9)
+                ^ salt,
+        )
+    }
+    /// Complete trials with their values in "larger is better" orientation.
+    pub fn complete(&self) -> Vec<(&Trial, f64)> {
+        self.trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+            .filter_map(|t| t.value.map(|v| (t, self.direction.to_max(v))))
+            .collect()
+    }
+    /// Whether an assignment equals that of an existing trial.
+    pub fn seen(&self, a: &Assignment) -> bool {
+        self.trials.iter().any(|t| &t.params == a)
+    }
+}
+
+/// Proposes the next trial's parameters.
+pub trait Strategy: Send {
+    /// The strategy's name (`bo`, `random`, ...).
+    fn name(&self) -> &'static str;
+    /// The parameters of trial `ctx.number`.
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError>;
+}
+
+/// Settings of the `bo` strategy.
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | `n_initial` | `max(5, d + 1)` | Sobol points before the model is used (`d` = number of parameters) |
+/// | `acquisition` | LogEI | the acquisition function |
+/// | `noisy` | `false` | incumbent = best posterior mean, and re-evaluating a point is allowed |
+/// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
+/// | `fantasy` | Kriging believer | what is assumed at pending trials |
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct BoConfig {
+    /// Initial design size (`None`: `max(5, d + 1)`).
+    pub n_initial: Option<usize>,
+    /// Acquisition function.
+    pub acquisition: AcqKind,
+    /// Noisy objective.
+    pub noisy: bool,
+    /// Optimizer settings.
+    pub optimizer: OptimizerConfig,
+    /// Fantasies at pending trials.
+    pub fantasy: Fantasy,
+}
+
+/// Settings of the `evolution` strategy (regularized evolution, Real et al. 2019).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvolutionConfig {
+    /// Population: the most recent complete trials (default 20).
+    pub population: usize,
+    /// Tournament size (default 5).
+    pub sample: usize,
+}
+
+impl Default for EvolutionConfig {
+    fn default() -> Self {
+        EvolutionConfig {
+            population: 20,
+            sample: 5,
+        }
+    }
+}
+
+/// Settings of the `reinforce` strategy (REINFORCE with a moving-average baseline, as in the
+/// NAS-Bench-201 paper's baselines).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReinforceConfig {
+    /// Learning rate of the policy logits (default 0.1).
+    pub learning_rate: f64,
+    /// Momentum of the moving-average baseline (default 0.9).
+    pub baseline_momentum: f64,
+    /// Bins for numeric parameters (default 10).
+    pub bins: usize,
+}
+
+impl Default for ReinforceConfig {
+    fn default() -> Self {
+        ReinforceConfig {
+            learning_rate: 0.1,
+            baseline_momentum: 0.9,
+            bins: 10,
+        }
+    }
+}
+
+/// Which strategy a study uses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrategyKind {
+    /// Bayesian optimization: Sobol initial design, then a GP with LogEI.
+    Bo(BoConfig),
+    /// Uniform random search (log-uniform on log scales).
+    Random,
+    /// A scrambled Sobol sequence.
+    Sobol,
+    /// Regularized evolution.
+    Evolution(EvolutionConfig),
+    /// REINFORCE over the parameters' choices.
+    Reinforce(ReinforceConfig),
+}
+
+impl StrategyKind {
+    /// Parses a strategy name with default settings: `bo`, `random`, `sobol`, `evolution`,
+    /// `reinforce`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "bo" => StrategyKind::Bo(BoConfig::default()),
+            "random" => StrategyKind::Random,
+            "sobol" => StrategyKind::Sobol,
+            "evolution" => StrategyKind::Evolution(EvolutionConfig::default()),
+            "reinforce" => StrategyKind::Reinforce(ReinforceConfig::default()),
+            _ => return None,
+        })
+    }
+
+    /// Builds the strategy for a space.
+    pub fn build(&self, space: &Space) -> Result<Box<dyn Strategy>, TunerError> {
+        Ok(match self {
+            StrategyKind::Bo(c) => {
+                c.optimizer.check()?;
+                Box::new(Bo::new(space, c.clone()))
+            }
+            StrategyKind::Random => Box::new(RandomSearch),
+            StrategyKind::Sobol => Box::new(SobolSearch),
+            StrategyKind::Evolution(c) => {
+                if c.population < 2 || c.sample < 1 || c.sample > c.population {
+                    return Err(TunerError::InvalidConfig {
+                        name: "evolution",
+                        value: format!("population {}, sample {}", c.population, c.sample),
+                        reason: "need population ≥ 2 and 1 ≤ sample ≤ population".into(),
+                    });
+                }
+                Box::new(Evolution { config: c.clone() })
+            }
+            StrategyKind::Reinforce(c) => {
+                if !(c.learning_rate > 0.0
+                    && (0.0..1.0).contains(&c.baseline_momentum)
+                    && c.bins >= 2)
+                {
+                    return Err(TunerError::InvalidConfig {
+                        name: "reinforce",
+                        value: format!("{c:?}"),
+                        reason: "need learning_rate > 0, baseline_momentum in [0, 1), bins ≥ 2"
+                            .into(),
+                    });
+                }
+                Box::new(crate::reinforce::Reinforce::new(space, c.clone()))
+            }
+        })
+    }
+}
+
+/// Uniformly random values for every parameter.
+pub fn random_assignment(space: &Space, rng: &mut dyn RngCore) -> Assignment {
+    let values = space
+        .params()
+        .iter()
+        .map(|p| p.from_unit(rng.random::<f64>()))
+        .collect();
+    space.assign(values)
+}
+
+/// A random assignment not equal to any existing trial's (after a few tries, whatever comes).
+fn fresh_random(ctx: &Context<'_>, rng: &mut dyn RngCore) -> Assignment {
+    let mut a = random_assignment(ctx.space, rng);
+    for _ in 0..100 {
+        if !ctx.seen(&a) {
+            break;
+        }
+        a = random_assignment(ctx.space, rng);
+    }
+    a
+}
+
+/// Point `index` of the space's scrambled Sobol sequence.
+pub fn sobol_assignment(space: &Space, index: usize, seed: u64) -> Assignment {
+    let u = sobol_point(index as u32, space.len(), seed);
+    space.assign(
+        space
+            .params()
+            .iter()
+            .zip(u)
+            .map(|(p, u)| p.from_unit(u))
+            .collect(),
+    )
+}
+
+struct RandomSearch;
+
+impl Strategy for RandomSearch {
+    fn name(&self) -> &'static str {
+        "random"
+    }
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+        Ok(random_assignment(ctx.space, &mut ctx.rng(1)))
+    }
+}
+
+struct SobolSearch;
+
+impl Strategy for SobolSearch {
+    fn name(&self) -> &'static str {
+        "sobol"
+    }
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+        Ok(sobol_assignment(ctx.space, ctx.number, ctx.seed))
+    }
+}
+
+struct Evolution {
+    config: EvolutionConfig,
+}
+
+/// Changes one active parameter of `parent` to another value (a different choice, or a fresh
+/// draw on a numeric scale); parameters that become active get random values.
+pub fn mutate(space: &Space, parent: &Assignment, rng: &mut dyn RngCore) -> Assignment {
+    let active: Vec<usize> = (0..parent.len()).filter(|&i| parent[i].is_some()).collect();
+    let fill: Vec<Value> = space
+        .params()
+        .iter()
+        .zip(parent)
+        .map(|(p, v)| {
+            v.clone()
+                .unwrap_or_else(|| p.from_unit(rng.random::<f64>()))
+        })
+        .collect();
+    let mut values = fill;
+    if let Some(&k) = active.get(rng.random_range(0..active.len().max(1))) {
+        let p = &space.params()[k];
+        let old = values[k].clone();
+        for _ in 0..20 {
+            let v = match &p.kind {
+                ParamKind::Categorical { choices } if choices.len() > 1 => {
+                    Value::Cat(choices[rng.random_range(0..choices.len())].clone())
+                }
+                _ => p.from_unit(rng.random::<f64>()),
+            };
+            if v != old {
+                values[k] = v;
+                break;
+            }
+        }
+    }
+    space.assign(values)
+}
+
+impl Strategy for Evolution {
+    fn name(&self) -> &'static str {
+        "evolution"
+    }
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+        let mut rng = ctx.rng(2);
+        let complete = ctx.complete();
+        if complete.len() < self.config.population {
+            return Ok(fresh_random(ctx, &mut rng));
+        }
+        // The population is the most recent complete trials (aging).
+        let population = &complete[complete.len() - self.config.population..];
+        let mut best: Option<(&Trial, f64)> = None;
+        for _ in 0..self.config.sample {
+            let (t, v) = population[rng.random_range(0..population.len())];
+            if best.is_none_or(|(_, bv)| v > bv) {
+                best = Some((t, v));
+            }
+        }
+        let parent = &best.expect("sample ≥ 1").0.params;
+        let mut child = mutate(ctx.space, parent, &mut rng);
+        for _ in 0..50 {
+            if !ctx.seen(&child) {
+                break;
+            }
+            child = mutate(ctx.space, parent, &mut rng);
+        }
+        Ok(child)
+    }
+}
+
+/// A GP seen through the encoder: inactive coordinates are imputed before every prediction,
+/// so the model never sees the value of an inactive parameter.
+#[derive(Clone)]
+struct ImputedModel<'a> {
+    gp: Cow<'a, GaussianProcess>,
+    encoder: Arc<Encoder>,
+    conditional: bool,
+}
+
+impl ImputedModel<'_> {
+    fn point<'x>(&self, x: &'x [f64]) -> Cow<'x, [f64]> {
+        if self.conditional {
+            let mut v = x.to_vec();
+            self.encoder.impute(&mut v);
+            Cow::Owned(v)
+        } else {
+            Cow::Borrowed(x)
+        }
+    }
+    fn rows(&self, xs: &DMatrix<f64>) -> DMatrix<f64> {
+        let mut out = xs.clone();
+        if self.conditional {
+            for i in 0..xs.nrows() {
+                let mut v: Vec<f64> = xs.row(i).iter().copied().collect();
+                self.encoder.impute(&mut v);
+                for (k, x) in v.into_iter().enumerate() {
+                    out[(i, k)] = x;
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Surrogate for ImputedModel<'_> {
+    fn dim(&self) -> usize {
+        self.gp.dim()
+    }
+    fn mean_var(&self, x: &[f64]) -> Result<(f64, f64), AcqError> {
+        self.gp.as_ref().mean_var(&self.point(x))
+    }
+    fn moments(&self, x: &[f64]) -> Result<Moments, AcqError> {
+        let p = self.point(x);
+        let mut m = self.gp.as_ref().moments(&p)?;
+        if self.conditional {
+            // Coordinates that imputation changed do not move the prediction.
+            for k in 0..x.len() {
+                if p[k] != x[k] {
+                    m.dmean[k] = 0.0;
+                    m.dvar[k] = 0.0;
+                }
+            }
+        }
+        Ok(m)
+    }
+    fn mean_var_batch(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), AcqError> {
+        self.gp.as_ref().mean_var_batch(&self.rows(xs))
+    }
+    fn joint_samples(
+        &self,
+        xs: &DMatrix<f64>,
+        n_samples: usize,
+        rng: &mut dyn RngCore,
+    ) -> Result<DMatrix<f64>, AcqError> {
+        self.gp
+            .as_ref()
+            .joint_samples(&self.rows(xs), n_samples, rng)
+    }
+    fn observed_inputs(&self) -> DMatrix<f64> {
+        self.gp.train_inputs()
+    }
+    fn observed_outputs(&self) -> DVector<f64> {
+        self.gp.train_outputs()
+    }
+    fn condition(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Self, AcqError> {
+        Ok(ImputedModel {
+            gp: Cow::Owned(self.gp.as_ref().condition(&self.rows(x), y)?),
+            encoder: self.encoder.clone(),
+            conditional: self.conditional,
+        })
+    }
+}
+
+/// Bayesian optimization.
+///
+/// Failed trials stay in the record and steer the model away from their region: each is added
+/// to the model's data with the worst value observed among complete trials, so the posterior
+/// mean is low there and LogEI avoids the region (without letting a failure set the scale).
+/// Pending trials enter as fantasies (Kriging believer by default).
+pub struct Bo {
+    config: BoConfig,
+    encoder: Arc<Encoder>,
+    previous: Option<GaussianProcess>,
+}
+
+impl Bo {
+    /// The strategy for a space.
+    pub fn new(space: &Space, config: BoConfig) -> Self {
+        Bo {
+            config,
+            encoder: Arc::new(Encoder::new(space)),
+            previous: None,
+        }
+    }
+
+    fn n_initial(&self) -> usize {
+        self.config
+            .n_initial
+            .unwrap_or_else(|| (self.encoder.dim() + 1).max(5))
+    }
+
+    fn model_step(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+        let enc = self.encoder.clone();
+        let complete = ctx.complete();
+        let worst = complete
+            .iter()
+            .map(|(_, v)| *v)
+            .fold(f64::INFINITY, f64::min);
+        let mut xs: Vec<Vec<f64>> = Vec::new();
+        let mut ys: Vec<f64> = Vec::new();
+        let mut pending: Vec<Vec<f64>> = Vec::new();
+        for t in ctx.trials {
+            match t.state {
+                TrialState::Complete => {
+                    if let Some(v) = t.value {
+                        xs.push(enc.encode(&t.params));
+                        ys.push(ctx.direction.to_max(v));
+                    }
+                }
+                TrialState::Failed => {
+                    xs.push(enc.encode(&t.params));
+                    ys.push(worst);
+                }
+                TrialState::Pruned => {
+                    // A pruned trial was stopped because it looked bad: treat like a failure.
+                    xs.push(enc.encode(&t.params));
+                    ys.push(worst);
+                }
+                TrialState::Running => pending.push(enc.encode(&t.params)),
+            }
+        }
+        let d = enc.dim();
+        let x = DMatrix::from_fn(xs.len(), d, |i, k| xs[i][k]);
+        let y = DVector::from_vec(ys);
+        let (lo, hi) = enc.bounds();
+        let mut params = GpParams::new(enc.kernel())
+            .input_bounds(lo, hi)
+            .seed(ctx.seed ^ ctx.number as u64);
+        if let Some(prev) = &self.previous {
+            params = params.warm_start(prev).local_starts(1);
+        }
+        let gp = params.fit(&x, &y)?;
+        let model = ImputedModel {
+            gp: Cow::Borrowed(&gp),
+            encoder: enc.clone(),
+            conditional: enc.has_conditions(),
+        };
+        let domain: Domain = enc.domain()?;
+        let mut optimizer = self.config.optimizer.clone();
+        optimizer.seed = optimizer.seed ^ ctx.seed ^ (ctx.number as u64).wrapping_mul(0x9E37_79B9);
+        if self.config.noisy {
+            optimizer.duplicates = nasbo_acq::Duplicates::Allow;
+        }
+        let canon = |v: &mut [f64]| enc.impute(v);
+        let req = ProposalRequest {
+            kind: self.config.acquisition,
+            incumbent: if self.config.noisy {
+                Incumbent::BestPosteriorMean
+            } else {
+                Incumbent::BestObserved
+            },
+            domain: &domain,
+            config: &optimizer,
+            q: 1,
+            pending: &pending,
+            evaluated: &xs,
+            fantasy: self.config.fantasy,
+            canonicalize: if enc.has_conditions() {
+                Some(&canon)
+            } else {
+                None
+            },
+        };
+        let cand = propose(&model, &req)?;
+        drop(model);
+        self.previous = Some(gp);
+        let a = enc.decode(&cand[0].x);
+        Ok(a)
+    }
+}
+
+impl Strategy for Bo {
+    fn name(&self) -> &'static str {
+        "bo"
+    }
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+        let n_complete = ctx.complete().len();
+        if ctx.number < self.n_initial() || n_complete < 2 {
+            let a = sobol_assignment(ctx.space, ctx.number, ctx.seed);
+            if !ctx.seen(&a) {
+                return Ok(a);
+            }
+            return Ok(fresh_random(ctx, &mut ctx.rng(3)));
+        }
+        match self.model_step(ctx) {
+            Ok(a) if !ctx.seen(&a) || self.config.noisy => Ok(a),
+            // The model failed, or the space is exhausted near the proposal: fall back to a
+            // random point rather than stopping the study.
+            _ => Ok(fresh_random(ctx, &mut ctx.rng(4))),
+        }
+    }
+}

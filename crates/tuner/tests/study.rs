@@ -1,0 +1,382 @@
+//! Ask/tell, strategies, reproducibility, failures, conditions and CSV.
+
+use std::io::Write;
+
+use nasbo_tuner::csv_io::{read_trials, write_atomic, write_trials};
+use nasbo_tuner::testfns::Problem;
+use nasbo_tuner::{
+    Condition, Direction, Outcome, Param, Space, StrategyKind, Study, StudyConfig, TrialState,
+    TunerError, Value,
+};
+
+fn run(problem: &Problem, strategy: &str, trials: usize, seed: u64) -> Study {
+    let config = StudyConfig {
+        direction: Direction::Minimize,
+        seed,
+        strategy: StrategyKind::parse(strategy).unwrap(),
+    };
+    let mut study = Study::new(problem.space.clone(), config).unwrap();
+    for _ in 0..trials {
+        let (n, a) = study.ask().unwrap();
+        study
+            .tell(
+                n,
+                Outcome::Complete {
+                    value: problem.eval(&a),
+                    metrics: vec![("twice".into(), 2.0 * problem.eval(&a))],
+                },
+            )
+            .unwrap();
+    }
+    study
+}
+
+fn best(study: &Study) -> f64 {
+    study.best().unwrap().value.unwrap()
+}
+
+#[test]
+fn every_strategy_proposes_valid_distinct_points() {
+    for name in ["bo", "random", "sobol", "evolution", "reinforce"] {
+        for p in [
+            nasbo_tuner::testfns::mixed(),
+            nasbo_tuner::testfns::branin(),
+        ] {
+            let study = run(&p, name, 25, 1);
+            for t in study.trials() {
+                p.space.validate(&t.params).unwrap();
+                assert_eq!(t.state, TrialState::Complete);
+            }
+            if name != "random" {
+                let distinct: std::collections::HashSet<String> = study
+                    .trials()
+                    .iter()
+                    .map(|t| format!("{:?}", t.params))
+                    .collect();
+                assert_eq!(distinct.len(), 25, "{name} on {} repeated a point", p.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_proposals() {
+    let p = nasbo_tuner::testfns::hartmann3();
+    for name in ["bo", "random", "evolution", "reinforce", "sobol"] {
+        let a = run(&p, name, 14, 5);
+        let b = run(&p, name, 14, 5);
+        let pa: Vec<_> = a.trials().iter().map(|t| t.params.clone()).collect();
+        let pb: Vec<_> = b.trials().iter().map(|t| t.params.clone()).collect();
+        assert_eq!(pa, pb, "{name}");
+        let c = run(&p, name, 14, 6);
+        assert_ne!(
+            pa,
+            c.trials()
+                .iter()
+                .map(|t| t.params.clone())
+                .collect::<Vec<_>>(),
+            "{name}: seed ignored"
+        );
+    }
+}
+
+#[test]
+fn bo_beats_random_search_on_branin() {
+    let p = nasbo_tuner::testfns::branin();
+    let mut wins = 0;
+    for seed in 0..3 {
+        let bo = best(&run(&p, "bo", 30, seed)) - p.optimum;
+        let rs = best(&run(&p, "random", 30, seed)) - p.optimum;
+        assert!(bo < 0.05, "seed {seed}: BO regret {bo}");
+        if bo < rs {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 3);
+}
+
+#[test]
+fn pending_trials_get_different_proposals() {
+    let p = nasbo_tuner::testfns::hartmann3();
+    let mut study = Study::new(
+        p.space.clone(),
+        StudyConfig {
+            seed: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for _ in 0..8 {
+        let (n, a) = study.ask().unwrap();
+        study
+            .tell(
+                n,
+                Outcome::Complete {
+                    value: p.eval(&a),
+                    metrics: vec![],
+                },
+            )
+            .unwrap();
+    }
+    // Four workers ask before anyone tells.
+    let asked: Vec<_> = (0..4).map(|_| study.ask().unwrap()).collect();
+    for i in 0..4 {
+        for j in 0..i {
+            assert_ne!(asked[i].1, asked[j].1);
+        }
+    }
+    assert_eq!(study.pending().count(), 4);
+    for (n, a) in asked {
+        study
+            .tell(
+                n,
+                Outcome::Complete {
+                    value: p.eval(&a),
+                    metrics: vec![],
+                },
+            )
+            .unwrap();
+    }
+}
+
+#[test]
+fn failures_are_kept_and_bad_tells_change_nothing() {
+    let p = nasbo_tuner::testfns::branin();
+    let mut study = Study::new(p.space.clone(), StudyConfig::default()).unwrap();
+    for i in 0..15 {
+        let (n, a) = study.ask().unwrap();
+        let x0 = a[0].as_ref().unwrap().as_f64().unwrap();
+        if x0 > 5.0 {
+            study
+                .tell(
+                    n,
+                    Outcome::Failed {
+                        reason: format!("diverged\nat {i}"),
+                    },
+                )
+                .unwrap();
+        } else {
+            study
+                .tell(
+                    n,
+                    Outcome::Complete {
+                        value: p.eval(&a),
+                        metrics: vec![],
+                    },
+                )
+                .unwrap();
+        }
+    }
+    let failed = study
+        .trials()
+        .iter()
+        .filter(|t| t.state == TrialState::Failed)
+        .count();
+    assert!(failed > 0);
+    assert!(study
+        .trials()
+        .iter()
+        .all(|t| t.error.as_deref().is_none_or(|e| !e.contains('\n'))));
+    let before = study.trials().to_vec();
+    assert!(matches!(
+        study.tell(
+            0,
+            Outcome::Complete {
+                value: 1.0,
+                metrics: vec![]
+            }
+        ),
+        Err(TunerError::InvalidTrial { trial: 0, .. })
+    ));
+    assert!(study
+        .tell(99, Outcome::Failed { reason: "x".into() })
+        .is_err());
+    let (n, _) = study.ask().unwrap();
+    assert!(study
+        .tell(
+            n,
+            Outcome::Complete {
+                value: f64::NAN,
+                metrics: vec![]
+            }
+        )
+        .is_err());
+    assert!(study
+        .tell(
+            n,
+            Outcome::Complete {
+                value: 1.0,
+                metrics: vec![("m".into(), f64::INFINITY)]
+            }
+        )
+        .is_err());
+    assert_eq!(&study.trials()[..before.len()], &before[..]);
+    assert_eq!(study.trials()[n].state, TrialState::Running);
+    study.tell(n, Outcome::Pruned { value: Some(3.0) }).unwrap();
+    assert_eq!(study.trials()[n].state, TrialState::Pruned);
+}
+
+#[test]
+fn conditional_parameters_are_absent_when_inactive() {
+    let space = Space::new(vec![
+        Param::int("depth", 1, 4),
+        Param::int("width3", 8, 64).when(Condition::at_least("depth", 3.0)),
+        Param::categorical("opt", &["adam", "sgd"]),
+        Param::float("momentum", 0.5, 0.99)
+            .when(Condition::one_of("opt", vec![Value::Cat("sgd".into())])),
+    ])
+    .unwrap();
+    for strategy in ["bo", "evolution", "reinforce", "random"] {
+        let mut study = Study::new(
+            space.clone(),
+            StudyConfig {
+                strategy: StrategyKind::parse(strategy).unwrap(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for _ in 0..20 {
+            let (n, a) = study.ask().unwrap();
+            let depth = a[0].as_ref().unwrap().as_f64().unwrap();
+            assert_eq!(a[1].is_some(), depth >= 3.0);
+            assert_eq!(a[3].is_some(), a[2] == Some(Value::Cat("sgd".into())));
+            let v = (depth - 3.0).abs()
+                + a[3]
+                    .as_ref()
+                    .map_or(0.5, |m| (m.as_f64().unwrap() - 0.9).abs());
+            study
+                .tell(
+                    n,
+                    Outcome::Complete {
+                        value: v,
+                        metrics: vec![],
+                    },
+                )
+                .unwrap();
+        }
+    }
+}
+
+#[test]
+fn csv_round_trips_and_resumes() {
+    let p = nasbo_tuner::testfns::mixed();
+    let mut study = run(&p, "bo", 12, 3);
+    let (n, _) = study.ask().unwrap();
+    study
+        .tell(
+            n,
+            Outcome::Failed {
+                reason: "exit status 3, \"quoted\"".into(),
+            },
+        )
+        .unwrap();
+    study.ask().unwrap(); // left running
+    let dir = std::env::temp_dir().join(format!("nasbo-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t.csv");
+    write_atomic(&study, &path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("trial,state,value,param_x,param_n,param_c,metric_twice,started_at,finished_at,duration_s,suggest_s,error\n"), "{text}");
+    let back = read_trials(&p.space, &path).unwrap();
+    assert_eq!(back.len(), 14);
+    for (a, b) in study.trials().iter().zip(&back) {
+        assert_eq!(a.params, b.params);
+        assert_eq!(a.value, b.value);
+        assert_eq!(a.state, b.state);
+        assert_eq!(a.metrics, b.metrics);
+        assert_eq!(a.error, b.error);
+    }
+    // Resuming: a new study continues from the record; the running trial becomes failed.
+    let mut resumed = Study::new(
+        p.space.clone(),
+        StudyConfig {
+            seed: 3,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    resumed.add_trials(back).unwrap();
+    assert_eq!(resumed.trials()[13].state, TrialState::Failed);
+    let (n, a) = resumed.ask().unwrap();
+    assert_eq!(n, 14);
+    assert!(!resumed.trials()[..14].iter().any(|t| t.params == a));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn malformed_csv_is_refused_with_its_line() {
+    let p = nasbo_tuner::testfns::mixed();
+    let dir = std::env::temp_dir().join(format!("nasbo-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let study = run(&p, "random", 3, 0);
+    let mut good = Vec::new();
+    write_trials(study.space(), study.trials(), &mut good).unwrap();
+    let good = String::from_utf8(good).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    let header = lines[0];
+    let cases: Vec<(String, usize, &str)> = vec![
+        (
+            format!("{}\n{}\n3,complete,1.0", header, lines[1]),
+            3,
+            "fields",
+        ),
+        (
+            format!(
+                "{}\n{}",
+                header,
+                lines[1].replacen("complete", "finished", 1)
+            ),
+            2,
+            "state `finished`",
+        ),
+        (
+            format!(
+                "{}\n{}\n{}",
+                header,
+                lines[1],
+                lines[2]
+                    .replacen(",b,", ",z,", 1)
+                    .replacen(",a,", ",z,", 1)
+                    .replacen(",c,", ",z,", 1)
+            ),
+            3,
+            "param",
+        ),
+        (
+            good.replacen("param_n", "param_m", 1),
+            1,
+            "no column param_n",
+        ),
+        (
+            "foo,bar\n1,2\n".to_string(),
+            1,
+            "must start with trial,state,value",
+        ),
+        (
+            format!(
+                "{}\n{}",
+                header,
+                lines[1].replacen("complete,", "complete,abc", 1)
+            ),
+            2,
+            "not a number",
+        ),
+    ];
+    for (text, line, msg) in cases {
+        let path = dir.join("bad.csv");
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        match read_trials(&p.space, &path) {
+            Err(TunerError::Csv {
+                line: got, reason, ..
+            }) => {
+                assert_eq!(got, line, "{reason}");
+                assert!(reason.contains(msg), "`{reason}` should contain `{msg}`");
+            }
+            other => panic!("expected a CSV error for {msg}, got {other:?}"),
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
