@@ -72,7 +72,7 @@ pub trait Strategy: Send {
 /// |---|---|---|
 /// | `n_initial` | `max(5, d + 1)` | Sobol points before the model is used (`d` = number of parameters) |
 /// | `acquisition` | LogEI | the acquisition function |
-/// | `noisy` | `false` | incumbent = best posterior mean, and re-evaluating a point is allowed |
+/// | `noisy` | `false` | a noisy objective: BoTorch's noise prior `LogNormal(−4, 1)` instead of `LogNormal(−8, 1)`, incumbent = best posterior mean, re-evaluating a point allowed |
 /// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
 /// | `fantasy` | Kriging believer | what is assumed at pending trials |
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -425,6 +425,17 @@ impl Bo {
         }
     }
 
+    /// The GP's priors: nasbo-gp's defaults (BoTorch's) for a noisy objective; otherwise the
+    /// same with the noise prior moved down to `LogNormal(−8, 1)` (mode ≈ 1.2e-4 in
+    /// standardized units), so that a deterministic objective is interpolated closely.
+    fn priors(&self, d: usize) -> nasbo_gp::Priors {
+        let mut p = nasbo_gp::Priors::default_for(d);
+        if !self.config.noisy {
+            p.noise = Some(nasbo_gp::LogNormal::new(-8.0, 1.0));
+        }
+        p
+    }
+
     fn n_initial(&self) -> usize {
         self.config
             .n_initial
@@ -468,6 +479,7 @@ impl Bo {
         let mut params = GpParams::new(enc.kernel())
             .input_bounds(lo, hi)
             .seed(ctx.seed ^ ctx.number as u64);
+        params = params.priors(nasbo_gp::PriorSpec::Custom(self.priors(d)));
         if let Some(prev) = &self.previous {
             params = params.warm_start(prev).local_starts(1);
         }

@@ -1,0 +1,5 @@
+//! Subcommands of the `nasbo` binary.
+
+pub mod bench;
+pub mod progress;
+pub mod tune;
