@@ -1,0 +1,196 @@
+//! End-to-end: `nasbo tune` on real external commands, including one that fails on some
+//! inputs, one that hangs past the timeout and one that prints garbage; then resume, a bad
+//! space, and Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn nasbo() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nasbo"))
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("nasbo-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const SPACE: &str = r#"
+[[param]]
+name = "x"
+type = "float"
+low = -1.0
+high = 1.0
+[[param]]
+name = "n"
+type = "int"
+low = 1
+high = 5
+[[param]]
+name = "mode"
+type = "categorical"
+choices = ["ok", "bad", "slow", "junk"]
+"#;
+
+/// An objective in plain sh + awk: fails with exit 3 for mode=bad, hangs for mode=slow,
+/// prints text for mode=junk, and checks the environment it is given.
+const SCRIPT: &str = r#"#!/bin/sh
+x="$1"; n="$2"; mode="$3"
+case "$NASBO_PARAMS" in *"\"mode\":\"$mode\""*) ;; *) echo "bad NASBO_PARAMS: $NASBO_PARAMS" >&2; exit 9;; esac
+[ -n "$NASBO_TRIAL" ] || exit 8
+echo "training trial $NASBO_TRIAL..."
+case "$mode" in
+  bad) echo "diverged at step 3" >&2; exit 3;;
+  slow) sleep 30; echo 1.0;;
+  junk) echo "loss is going down";;
+  *) awk -v x="$x" -v n="$n" 'BEGIN { v = (x - 0.3) * (x - 0.3) + (n - 2) * (n - 2) / 10; printf "{\"value\": %.10f, \"width\": %d}\n", v, n * 8 }';;
+esac
+"#;
+
+fn setup(dir: &Path) -> (PathBuf, PathBuf) {
+    let space = dir.join("space.toml");
+    std::fs::write(&space, SPACE).unwrap();
+    let script = dir.join("objective.sh");
+    std::fs::write(&script, SCRIPT).unwrap();
+    (space, script)
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    (header, rows)
+}
+
+#[test]
+fn tunes_an_external_command_with_failures_and_timeouts() {
+    let dir = workdir("tune");
+    let (space, script) = setup(&dir);
+    let out = dir.join("trials.csv");
+    let res = nasbo()
+        .args(["tune", "--space"])
+        .arg(&space)
+        .args(["--trials", "12", "--seed", "4", "--trial-timeout", "1", "--parallel", "2", "--out"])
+        .arg(&out)
+        .args(["--", "sh"])
+        .arg(&script)
+        .args(["{x}", "{n}", "{mode}"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "nasbo tune failed: {stderr}");
+    assert!(String::from_utf8_lossy(&res.stdout).contains("best: trial"));
+    let (header, rows) = read_csv(&out);
+    assert_eq!(
+        header,
+        ["trial", "state", "value", "param_x", "param_n", "param_mode", "metric_width", "started_at", "finished_at", "duration_s", "suggest_s", "error"]
+    );
+    assert_eq!(rows.len(), 12);
+    let mut seen = std::collections::HashSet::new();
+    for r in &rows {
+        let (state, mode, error) = (&r[1], &r[5], &r[11]);
+        seen.insert(mode.clone());
+        match mode.as_str() {
+            "ok" => {
+                assert_eq!(state, "complete", "{r:?}");
+                let x: f64 = r[3].parse().unwrap();
+                let n: f64 = r[4].parse().unwrap();
+                let v: f64 = r[2].parse().unwrap();
+                assert!((v - ((x - 0.3).powi(2) + (n - 2.0).powi(2) / 10.0)).abs() < 1e-8);
+                assert_eq!(r[6], format!("{}", n as i64 * 8));
+            }
+            "bad" => {
+                assert_eq!(state, "failed");
+                assert!(error.contains("exit status 3") && error.contains("diverged at step 3"), "{error}");
+            }
+            "slow" => {
+                assert_eq!(state, "failed");
+                assert!(error.contains("timed out after 1.0 s"), "{error}");
+                let d: f64 = r[9].parse().unwrap();
+                assert!(d < 10.0, "the hung command was not stopped: {d} s");
+            }
+            _ => {
+                assert_eq!(state, "failed");
+                assert!(error.contains("not a number"), "{error}");
+            }
+        }
+        assert!(r[7].ends_with('Z') && r[7].contains('T'), "ISO 8601 time: {}", r[7]);
+        let s: f64 = r[10].parse().unwrap();
+        assert!(s >= 0.0);
+    }
+    assert_eq!(seen.len(), 4, "every mode was tried: {seen:?}");
+
+    // Resume: the record is kept and the study goes on to 15 trials.
+    let res = nasbo()
+        .args(["tune", "--space"])
+        .arg(&space)
+        .args(["--trials", "15", "--seed", "4", "--trial-timeout", "1", "--resume"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&out)
+        .args(["--", "sh"])
+        .arg(&script)
+        .args(["{x}", "{n}", "{mode}"])
+        .output()
+        .unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let (_, resumed) = read_csv(&out);
+    assert_eq!(resumed.len(), 15);
+    for (a, b) in rows.iter().zip(&resumed) {
+        assert_eq!(a[..7], b[..7], "an earlier trial changed on resume");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_bad_space_is_refused_naming_the_parameter() {
+    let dir = workdir("badspace");
+    let space = dir.join("bad.toml");
+    std::fs::write(&space, "[[param]]\nname = \"lr\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\nlog = true\n").unwrap();
+    let res = nasbo()
+        .args(["tune", "--space"])
+        .arg(&space)
+        .args(["--trials", "2", "--out"])
+        .arg(dir.join("t.csv"))
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert!(!res.status.success());
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("parameter `lr`") && err.contains("log-scale"), "{err}");
+    assert!(!dir.join("t.csv").exists(), "nothing is written for a bad space");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
+    let dir = workdir("ctrlc");
+    let space = dir.join("space.toml");
+    std::fs::write(&space, "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n").unwrap();
+    let out = dir.join("t.csv");
+    let child = nasbo()
+        .args(["tune", "--space"])
+        .arg(&space)
+        .args(["--trials", "50", "--out"])
+        .arg(&out)
+        .args(["--", "sh", "-c", "sleep 0.3; echo {x}"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(res.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("resume with") && err.contains("--resume"), "{err}");
+    let (_, rows) = read_csv(&out);
+    assert!(!rows.is_empty() && rows.len() < 50);
+    assert!(rows.iter().filter(|r| r[1] == "complete").count() >= 1);
+    assert!(rows.iter().all(|r| r[1] == "complete" || r.last().unwrap().contains("interrupted")), "{rows:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
