@@ -60,7 +60,10 @@ fn setup(dir: &Path) -> (PathBuf, PathBuf) {
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap();
     let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    let rows = r
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
     (header, rows)
 }
 
@@ -72,7 +75,17 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
     let res = nasbo()
         .args(["tune", "--space"])
         .arg(&space)
-        .args(["--trials", "12", "--seed", "4", "--trial-timeout", "1", "--parallel", "2", "--out"])
+        .args([
+            "--trials",
+            "12",
+            "--seed",
+            "4",
+            "--trial-timeout",
+            "1",
+            "--parallel",
+            "2",
+            "--out",
+        ])
         .arg(&out)
         .args(["--", "sh"])
         .arg(&script)
@@ -85,7 +98,20 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
     let (header, rows) = read_csv(&out);
     assert_eq!(
         header,
-        ["trial", "state", "value", "param_x", "param_n", "param_mode", "metric_width", "started_at", "finished_at", "duration_s", "suggest_s", "error"]
+        [
+            "trial",
+            "state",
+            "value",
+            "param_x",
+            "param_n",
+            "param_mode",
+            "metric_width",
+            "started_at",
+            "finished_at",
+            "duration_s",
+            "suggest_s",
+            "error"
+        ]
     );
     assert_eq!(rows.len(), 12);
     let mut seen = std::collections::HashSet::new();
@@ -103,7 +129,10 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
             }
             "bad" => {
                 assert_eq!(state, "failed");
-                assert!(error.contains("exit status 3") && error.contains("diverged at step 3"), "{error}");
+                assert!(
+                    error.contains("exit status 3") && error.contains("diverged at step 3"),
+                    "{error}"
+                );
             }
             "slow" => {
                 assert_eq!(state, "failed");
@@ -116,7 +145,11 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
                 assert!(error.contains("not a number"), "{error}");
             }
         }
-        assert!(r[7].ends_with('Z') && r[7].contains('T'), "ISO 8601 time: {}", r[7]);
+        assert!(
+            r[7].ends_with('Z') && r[7].contains('T'),
+            "ISO 8601 time: {}",
+            r[7]
+        );
         let s: f64 = r[10].parse().unwrap();
         assert!(s >= 0.0);
     }
@@ -126,7 +159,15 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
     let res = nasbo()
         .args(["tune", "--space"])
         .arg(&space)
-        .args(["--trials", "15", "--seed", "4", "--trial-timeout", "1", "--resume"])
+        .args([
+            "--trials",
+            "15",
+            "--seed",
+            "4",
+            "--trial-timeout",
+            "1",
+            "--resume",
+        ])
         .arg(&out)
         .arg("--out")
         .arg(&out)
@@ -135,7 +176,11 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
         .args(["{x}", "{n}", "{mode}"])
         .output()
         .unwrap();
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     let (_, resumed) = read_csv(&out);
     assert_eq!(resumed.len(), 15);
     for (a, b) in rows.iter().zip(&resumed) {
@@ -148,7 +193,11 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
 fn a_bad_space_is_refused_naming_the_parameter() {
     let dir = workdir("badspace");
     let space = dir.join("bad.toml");
-    std::fs::write(&space, "[[param]]\nname = \"lr\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\nlog = true\n").unwrap();
+    std::fs::write(
+        &space,
+        "[[param]]\nname = \"lr\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\nlog = true\n",
+    )
+    .unwrap();
     let res = nasbo()
         .args(["tune", "--space"])
         .arg(&space)
@@ -159,8 +208,14 @@ fn a_bad_space_is_refused_naming_the_parameter() {
         .unwrap();
     assert!(!res.status.success());
     let err = String::from_utf8_lossy(&res.stderr);
-    assert!(err.contains("parameter `lr`") && err.contains("log-scale"), "{err}");
-    assert!(!dir.join("t.csv").exists(), "nothing is written for a bad space");
+    assert!(
+        err.contains("parameter `lr`") && err.contains("log-scale"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("t.csv").exists(),
+        "nothing is written for a bad space"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -168,7 +223,11 @@ fn a_bad_space_is_refused_naming_the_parameter() {
 fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     let dir = workdir("ctrlc");
     let space = dir.join("space.toml");
-    std::fs::write(&space, "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n").unwrap();
+    std::fs::write(
+        &space,
+        "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n",
+    )
+    .unwrap();
     let out = dir.join("t.csv");
     let child = nasbo()
         .args(["tune", "--space"])
@@ -187,10 +246,17 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     let res = child.wait_with_output().unwrap();
     assert_eq!(res.status.code(), Some(130));
     let err = String::from_utf8_lossy(&res.stderr);
-    assert!(err.contains("resume with") && err.contains("--resume"), "{err}");
+    assert!(
+        err.contains("resume with") && err.contains("--resume"),
+        "{err}"
+    );
     let (_, rows) = read_csv(&out);
     assert!(!rows.is_empty() && rows.len() < 50);
     assert!(rows.iter().filter(|r| r[1] == "complete").count() >= 1);
-    assert!(rows.iter().all(|r| r[1] == "complete" || r.last().unwrap().contains("interrupted")), "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r[1] == "complete" || r.last().unwrap().contains("interrupted")),
+        "{rows:?}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
