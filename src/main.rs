@@ -23,6 +23,8 @@ enum Command {
     Tune(cli::tune::TuneArgs),
     /// Run strategies × problems × seeds and report regret curves.
     Bench(cli::bench::BenchArgs),
+    /// Search architectures and training settings of a network on a data set, with candle.
+    Nas(cli::nas::NasArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Tune(args) => cli::tune::run(args),
         Command::Bench(args) => cli::bench::run(args),
+        Command::Nas(args) => cli::nas::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! Subcommands of the `nasbo` binary.
 
 pub mod bench;
+pub mod nas;
 pub mod progress;
 pub mod tune;
