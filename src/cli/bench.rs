@@ -27,6 +27,10 @@ pub struct BenchArgs {
     /// Strategies, comma-separated: bo, random, sobol, evolution, reinforce.
     #[arg(long, value_delimiter = ',', default_value = "bo,random")]
     strategy: Vec<String>,
+    /// Tables for the table problems (nb201, hpobench-mlp, fcnet), comma-separated; each table
+    /// problem runs on each table given (default: the shipped table of that kind).
+    #[arg(long, value_delimiter = ',')]
+    table: Vec<PathBuf>,
     /// Trials per run (default: the problem's usual budget).
     #[arg(long)]
     trials: Option<usize>,
@@ -86,7 +90,10 @@ fn test_problem(name: &str) -> Option<BenchProblem> {
 /// Resolves a problem name.
 pub fn problem(name: &str) -> Result<BenchProblem> {
     test_problem(name).with_context(|| {
-        format!("unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, rosenbrock<d>, mixed)")
+        format!(
+            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, rosenbrock<d>, mixed, {})",
+            super::tables::names().join(", ")
+        )
     })
 }
 
@@ -159,7 +166,13 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-type Runs = Vec<(String, String, u64, Vec<CurvePoint>)>;
+/// One run: strategy, problem, seed, curve.
+type Run = (String, String, u64, Vec<CurvePoint>);
+type Runs = Vec<Run>;
+/// A finished task: its index and its run.
+type Finished = (usize, Result<Run>);
+/// Curves grouped by (problem, strategy).
+type Groups<'a> = Vec<((String, String), Vec<&'a Vec<CurvePoint>>)>;
 
 /// Runs `nasbo bench`.
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -169,11 +182,21 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
-    let problems: Vec<Arc<BenchProblem>> = args
-        .problem
-        .iter()
-        .map(|p| problem(p).map(Arc::new))
-        .collect::<Result<_>>()?;
+    let mut problems: Vec<Arc<BenchProblem>> = Vec::new();
+    for p in &args.problem {
+        if super::tables::is_table_problem(p) {
+            let tables = if args.table.is_empty() {
+                vec![super::tables::default_table(p).expect("known table problem")]
+            } else {
+                args.table.clone()
+            };
+            for t in tables {
+                problems.push(Arc::new(super::tables::load(p, &t)?));
+            }
+        } else {
+            problems.push(Arc::new(problem(p)?));
+        }
+    }
     let strategies: Vec<(String, StrategyKind)> = args
         .strategy
         .iter()
@@ -198,8 +221,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let queue = Arc::new(Mutex::new(
         tasks.into_iter().enumerate().collect::<Vec<_>>(),
     ));
-    let results: Arc<Mutex<Vec<(usize, Result<(String, String, u64, Vec<CurvePoint>)>)>>> =
-        Arc::new(Mutex::new(Vec::new()));
+    let results: Arc<Mutex<Vec<Finished>>> = Arc::new(Mutex::new(Vec::new()));
     let workers: Vec<_> = (0..args.jobs.min(total))
         .map(|_| {
             let (queue, results, progress) = (queue.clone(), results.clone(), progress.clone());
@@ -271,8 +293,8 @@ fn write_curves(path: &PathBuf, runs: &Runs) -> Result<()> {
 }
 
 /// Groups runs by (problem, strategy) in first-seen order.
-fn groups(runs: &Runs) -> Vec<((String, String), Vec<&Vec<CurvePoint>>)> {
-    let mut out: Vec<((String, String), Vec<&Vec<CurvePoint>>)> = Vec::new();
+fn groups(runs: &Runs) -> Groups<'_> {
+    let mut out: Groups<'_> = Vec::new();
     for (s, p, _, c) in runs {
         let key = (p.clone(), s.clone());
         match out.iter_mut().find(|(k, _)| *k == key) {

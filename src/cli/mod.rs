@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod nas;
 pub mod progress;
+pub mod tables;
 pub mod tune;

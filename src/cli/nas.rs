@@ -99,24 +99,24 @@ const COMMON: &str = r#"
 [[param]]
 name = "lr"
 type = "float"
-low = 1e-4
+low = 1e-3
 high = 3e-2
 log = true
 [[param]]
 name = "weight_decay"
 type = "float"
 low = 1e-6
-high = 1e-2
+high = 1e-3
 log = true
 [[param]]
 name = "batch_size"
 type = "categorical"
-choices = ["32", "64", "128"]
+choices = ["32", "64"]
 [[param]]
 name = "dropout"
 type = "float"
 low = 0.0
-high = 0.5
+high = 0.3
 [[param]]
 name = "optimizer"
 type = "categorical"
@@ -124,7 +124,7 @@ choices = ["adamw", "sgd"]
 [[param]]
 name = "momentum"
 type = "float"
-low = 0.5
+low = 0.8
 high = 0.99
 when = { param = "optimizer", in = ["sgd"] }
 "#;

@@ -31,6 +31,9 @@ pub enum Liar {
     Max,
 }
 
+/// A map from a point to its canonical form (see [`crate::optimize_with`]).
+pub type Canonicalize<'a> = dyn Fn(&mut [f64]) + Sync + 'a;
+
 /// What [`propose`] needs besides the model.
 #[derive(Clone)]
 pub struct ProposalRequest<'a> {
@@ -52,7 +55,7 @@ pub struct ProposalRequest<'a> {
     pub fantasy: Fantasy,
     /// Maps a point to its canonical form before comparisons (see
     /// [`crate::optimize_with`]); `None` for the identity.
-    pub canonicalize: Option<&'a (dyn Fn(&mut [f64]) + Sync)>,
+    pub canonicalize: Option<&'a Canonicalize<'a>>,
 }
 
 fn lie<S: Surrogate>(model: &S, fantasy: Fantasy, x: &[f64]) -> Result<f64, AcqError> {

@@ -46,7 +46,7 @@ mod optimize;
 pub mod special;
 mod surrogate;
 
-pub use batch::{propose, Fantasy, Liar, ProposalRequest};
+pub use batch::{propose, Canonicalize, Fantasy, Liar, ProposalRequest};
 pub use domain::{Dim, Domain};
 pub use error::AcqError;
 pub use functions::{

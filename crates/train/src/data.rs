@@ -57,8 +57,11 @@ impl Dataset {
     }
 }
 
-/// The built-in data sets: name, file(s) under `datasets/`, image shape.
-pub const BUILTIN: &[(&str, &str, Option<(usize, usize, usize)>)] = &[
+/// `(channels, height, width)` of an image data set.
+pub type ImageShape = (usize, usize, usize);
+
+/// The built-in data sets: name, file under `datasets/`, image shape.
+pub const BUILTIN: &[(&str, &str, Option<ImageShape>)] = &[
     ("digits", "digits.csv", Some((1, 8, 8))),
     ("iris", "iris.csv", None),
     ("wine", "wine.csv", None),

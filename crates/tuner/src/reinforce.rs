@@ -37,9 +37,7 @@ impl Reinforce {
                     high,
                     step,
                     log: false,
-                } if (high - low) / step + 1 <= config.bins as i64 => {
-                    ((high - low) / step + 1) as usize
-                }
+                } if (high - low) / step < config.bins as i64 => ((high - low) / step + 1) as usize,
                 _ => config.bins,
             })
             .collect();
