@@ -60,6 +60,8 @@ pub struct BenchProblem {
     pub optimum: f64,
     /// Default budget.
     pub budget: usize,
+    /// Whether observations are noisy (then `bo` runs with its noisy settings).
+    pub noisy: bool,
     /// (observed value, value used for regret) of an assignment; the generator serves noisy
     /// problems.
     #[allow(clippy::type_complexity)]
@@ -80,6 +82,7 @@ fn test_problem(name: &str) -> Option<BenchProblem> {
         direction: Direction::Minimize,
         optimum: p.optimum,
         budget,
+        noisy: false,
         eval: Box::new(move |a, _| {
             let v = f.eval(a);
             (v, v)
@@ -117,12 +120,19 @@ pub fn run_one(
     seed: u64,
     trials: usize,
 ) -> Result<Vec<CurvePoint>> {
+    let strategy = match strategy {
+        StrategyKind::Bo(c) if problem.noisy => StrategyKind::Bo(nasbo::tuner::BoConfig {
+            noisy: true,
+            ..c.clone()
+        }),
+        s => s.clone(),
+    };
     let mut study = Study::new(
         problem.space.clone(),
         StudyConfig {
             direction: problem.direction,
             seed,
-            strategy: strategy.clone(),
+            strategy,
         },
     )?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xBE9C_4000);
@@ -183,18 +193,42 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         bail!("--jobs must be at least 1");
     }
     let mut problems: Vec<Arc<BenchProblem>> = Vec::new();
+    // With several table problems, each table goes to the problems whose columns it has.
+    let table_problems: Vec<&String> = args
+        .problem
+        .iter()
+        .filter(|p| super::tables::is_table_problem(p))
+        .collect();
+    let mut used = vec![false; args.table.len()];
     for p in &args.problem {
         if super::tables::is_table_problem(p) {
-            let tables = if args.table.is_empty() {
-                vec![super::tables::default_table(p).expect("known table problem")]
-            } else {
-                args.table.clone()
-            };
-            for t in tables {
+            if args.table.is_empty() {
+                let t = super::tables::default_table(p).expect("known table problem");
                 problems.push(Arc::new(super::tables::load(p, &t)?));
+                continue;
+            }
+            for (i, t) in args.table.iter().enumerate() {
+                if table_problems.len() > 1 && !super::tables::fits(p, t)? {
+                    continue;
+                }
+                problems.push(Arc::new(super::tables::load(p, t)?));
+                used[i] = true;
             }
         } else {
             problems.push(Arc::new(problem(p)?));
+        }
+    }
+    if let Some(i) = used.iter().position(|u| !u) {
+        if !table_problems.is_empty() {
+            bail!(
+                "--table {}: its columns fit none of the table problems given ({})",
+                args.table[i].display(),
+                table_problems
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
     }
     let strategies: Vec<(String, StrategyKind)> = args

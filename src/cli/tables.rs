@@ -102,6 +102,37 @@ pub fn default_table(name: &str) -> Option<std::path::PathBuf> {
     )
 }
 
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .with_context(|| format!("reading {}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .with_context(|| format!("decompressing {}", path.display()))?;
+        bytes = out;
+    }
+    Ok(bytes)
+}
+
+/// Whether the table at `path` has every column the problem `name` needs.
+pub fn fits(name: &str, path: &Path) -> Result<bool> {
+    let kind = KINDS
+        .iter()
+        .find(|k| k.name == name)
+        .with_context(|| format!("no table problem `{name}`"))?;
+    let bytes = read_bytes(path)?;
+    let mut r = csv::Reader::from_reader(&bytes[..]);
+    let header: Vec<String> = r.headers()?.iter().map(String::from).collect();
+    Ok(kind
+        .params
+        .iter()
+        .all(|(c, _)| header.iter().any(|h| h == c))
+        && header.iter().any(|h| h == kind.mean))
+}
+
 /// Loads the table problem `name` from `path`.
 pub fn load(name: &str, path: &Path) -> Result<BenchProblem> {
     let kind = KINDS
@@ -259,6 +290,8 @@ pub fn load(name: &str, path: &Path) -> Result<BenchProblem> {
         direction: kind.direction,
         optimum,
         budget: 100,
+        // One seed drawn at random per trial: a noisy observation of the mean.
+        noisy: true,
         eval: Box::new(move |a: &Assignment, rng| {
             let idx: Vec<u16> = a
                 .iter()
