@@ -65,7 +65,7 @@ pub enum Tuning {
 /// |---|---|---|---|
 /// | `kernel` | Matérn 5/2, ARD | covariance function ([`Kernel`]) | dimensions `< d` |
 /// | `noise` | `Learned` | learned or fixed noise variance ([`Noise`]) | fixed: `≥ 0`, finite |
-/// | `noise_floor` | `1e-6` | smallest learned noise variance, standardized units | `[0, 1)` |
+/// | `noise_floor` | `1e-4` (BoTorch's) | smallest learned noise variance, standardized units | `[0, 1)` |
 /// | `priors` | `Default` | priors of the MAP objective ([`PriorSpec`]) | scales `> 0` |
 /// | `restarts` | `8` | random starts drawn from the priors, screened by their objective with the prior mode and the warm start | `≤ 1000` |
 /// | `local_starts` | auto: 2, or 1 when n > 500 | L-BFGS runs, from the best screened starts | `1..=100` |
@@ -96,7 +96,7 @@ impl Default for GpParams {
 }
 
 /// Default smallest learned noise variance, in standardized output units.
-pub const DEFAULT_NOISE_FLOOR: f64 = 1e-6;
+pub const DEFAULT_NOISE_FLOOR: f64 = 1e-4;
 
 impl GpParams {
     /// Settings with the given kernel and every other setting at its default.

@@ -45,7 +45,7 @@ impl LogNormal {
 /// | hyperparameter | default prior | mode | source |
 /// |---|---|---|---|
 /// | lengthscale (each, stationary and Hamming) | `LogNormal(√2 + ½·ln d, √3)` | `exp(√2 + ½ ln d − 3)` (0.50 at d = 6) | BoTorch ≥ 0.12, Hvarfner et al. 2024 |
-/// | noise variance | `LogNormal(−4, 1)` above a floor of `1e-6` | `exp(−5)` ≈ 0.0067 | BoTorch ≥ 0.12 |
+/// | noise variance | `LogNormal(−4, 1)` above a floor of `1e-4` | `exp(−5)` ≈ 0.0067 | BoTorch ≥ 0.12 |
 /// | output scale | flat (none) | — | BoTorch ≥ 0.12 has no output scale (fixed at 1); nasbo learns it by maximum likelihood |
 /// | weight of each term of a sum | `LogNormal(1, 1)` | 1 | nasbo |
 ///

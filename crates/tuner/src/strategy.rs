@@ -72,7 +72,7 @@ pub trait Strategy: Send {
 /// |---|---|---|
 /// | `n_initial` | `max(5, d + 1)` | Sobol points before the model is used (`d` = number of parameters) |
 /// | `acquisition` | LogEI | the acquisition function |
-/// | `noisy` | `false` | a noisy objective: BoTorch's noise prior `LogNormal(−4, 1)` instead of `LogNormal(−8, 1)`, incumbent = best posterior mean, re-evaluating a point allowed |
+/// | `noisy` | `false` | a noisy objective: BoTorch's noise prior `LogNormal(−4, 1)` and floor `1e-4` instead of `LogNormal(−8, 1)` and `1e-6`, incumbent = best posterior mean, re-evaluating a point allowed |
 /// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
 /// | `fantasy` | Kriging believer | what is assumed at pending trials |
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -480,6 +480,11 @@ impl Bo {
             .input_bounds(lo, hi)
             .seed(ctx.seed ^ ctx.number as u64);
         params = params.priors(nasbo_gp::PriorSpec::Custom(self.priors(d)));
+        if !self.config.noisy {
+            // A deterministic objective is interpolated closely: the floor of the noise
+            // variance goes from nasbo-gp's default 1e-4 (BoTorch's) down to 1e-6.
+            params = params.noise_floor(1e-6);
+        }
         if let Some(prev) = &self.previous {
             params = params.warm_start(prev).local_starts(1);
         }
