@@ -26,13 +26,35 @@ fn main() -> Result<(), nasbo::train::TrainError> {
         seed: 0,
     };
     let models = [
-        ("mlp_2x64", ArchConfig { depth: 2, width: 64, connections: vec![Connection::Conv], dropout: 0.0 }, &tabular),
-        ("cnn_2conv_32ch_8x8", ArchConfig { depth: 1, width: 32, connections: vec![Connection::Conv], dropout: 0.0 }, &image),
+        (
+            "mlp_2x64",
+            ArchConfig {
+                depth: 2,
+                width: 64,
+                connections: vec![Connection::Conv],
+                dropout: 0.0,
+            },
+            &tabular,
+        ),
+        (
+            "cnn_2conv_32ch_8x8",
+            ArchConfig {
+                depth: 1,
+                width: 32,
+                connections: vec![Connection::Conv],
+                dropout: 0.0,
+            },
+            &image,
+        ),
     ];
     for (name, arch, splits) in models {
         let r = train(splits, &arch, &config, &candle_core::Device::Cpu, |_| true)?;
         let examples = (splits.train.len() * config.epochs) as f64;
-        println!("{name}: {:.0} training examples/s ({} parameters)", examples / r.train_seconds, r.parameters);
+        println!(
+            "{name}: {:.0} training examples/s ({} parameters)",
+            examples / r.train_seconds,
+            r.parameters
+        );
     }
     Ok(())
 }

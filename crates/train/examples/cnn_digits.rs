@@ -1,3 +1,6 @@
+//! Trains four CNNs on digits and prints their accuracy and time, for profiling
+//! (`perf record ./target/release/examples/cnn_digits`).
+
 use nasbo_train::net::{ArchConfig, Connection};
 use nasbo_train::{data, train, OptimizerKind, TrainConfig};
 fn main() -> Result<(), nasbo_train::TrainError> {
