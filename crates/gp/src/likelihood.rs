@@ -356,14 +356,30 @@ impl<'a> Objective<'a> {
     }
 }
 
-/// argmin adapter.
+/// argmin adapter. The objective is divided by the number of observations so that its
+/// gradient is O(1) whatever n is (L-BFGS's first step is a plain gradient step); a point where
+/// the covariance cannot be factorized gets a large finite cost, so the line search backs off
+/// instead of ending the run.
 pub(crate) struct ArgminObjective<'o, 'a>(pub &'o Objective<'a>);
+
+/// Cost (per observation) reported where the covariance cannot be factorized.
+const WALL: f64 = 1e10;
+
+impl ArgminObjective<'_, '_> {
+    fn eval(&self, p: &DVector<f64>) -> (f64, Vec<f64>) {
+        let scale = 1.0 / self.0.data.n.max(1) as f64;
+        match self.0.cost_and_grad(p.as_slice()) {
+            Ok((f, g)) => (f * scale, g.into_iter().map(|v| v * scale).collect()),
+            Err(_) => (WALL, vec![0.0; p.len()]),
+        }
+    }
+}
 
 impl CostFunction for ArgminObjective<'_, '_> {
     type Param = DVector<f64>;
     type Output = f64;
     fn cost(&self, p: &Self::Param) -> Result<f64, ArgminError> {
-        Ok(self.0.cost_and_grad(p.as_slice())?.0)
+        Ok(self.eval(p).0)
     }
 }
 
@@ -371,7 +387,7 @@ impl Gradient for ArgminObjective<'_, '_> {
     type Param = DVector<f64>;
     type Gradient = DVector<f64>;
     fn gradient(&self, p: &Self::Param) -> Result<DVector<f64>, ArgminError> {
-        Ok(DVector::from_vec(self.0.cost_and_grad(p.as_slice())?.1))
+        Ok(DVector::from_vec(self.eval(p).1))
     }
 }
 
