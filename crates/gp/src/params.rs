@@ -68,7 +68,7 @@ pub enum Tuning {
 /// | `noise_floor` | `1e-4` (BoTorch's) | smallest learned noise variance, standardized units | `[0, 1)` |
 /// | `priors` | `Default` | priors of the MAP objective ([`PriorSpec`]) | scales `> 0` |
 /// | `restarts` | `8` | random starts drawn from the priors, screened by their objective with the prior mode and the warm start | `≤ 1000` |
-/// | `local_starts` | auto: 2, or 1 when n > 500 | L-BFGS runs, from the best screened starts | `1..=100` |
+/// | `local_starts` | auto: 2, or 1 when n > 200 | L-BFGS runs, from the best screened starts | `1..=100` |
 /// | `max_iters` | `200` | L-BFGS iterations per start | `≥ 1` |
 /// | `seed` | `0` | seed of the random starts | any |
 /// | `warm_start` | none | a previous fit's hyperparameters, tried first | same kernel and dimension |
@@ -507,7 +507,7 @@ impl GpParams {
         let starts = self.starts(objective, d);
         let local = self
             .local_starts
-            .unwrap_or(if objective.data.n > 500 { 1 } else { 2 });
+            .unwrap_or(if objective.data.n > 200 { 1 } else { 2 });
         // Nothing to choose between: skip the screening factorization.
         let starts_len = starts.len();
         for start in starts {
