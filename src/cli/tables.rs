@@ -102,19 +102,14 @@ pub fn default_table(name: &str) -> Option<std::path::PathBuf> {
     )
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .with_context(|| format!("reading {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .with_context(|| format!("decompressing {}", path.display()))?;
-        bytes = out;
-    }
-    Ok(bytes)
+/// The file, decompressed on the fly when it ends in `.gz`.
+fn open(path: &Path) -> Result<Box<dyn Read>> {
+    let f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::GzDecoder::new(std::io::BufReader::new(f)))
+    } else {
+        Box::new(std::io::BufReader::new(f))
+    })
 }
 
 /// Whether the table at `path` has every column the problem `name` needs.
@@ -123,8 +118,8 @@ pub fn fits(name: &str, path: &Path) -> Result<bool> {
         .iter()
         .find(|k| k.name == name)
         .with_context(|| format!("no table problem `{name}`"))?;
-    let bytes = read_bytes(path)?;
-    let mut r = csv::Reader::from_reader(&bytes[..]);
+    // Only the header is read.
+    let mut r = csv::Reader::from_reader(open(path)?);
     let header: Vec<String> = r.headers()?.iter().map(String::from).collect();
     Ok(kind
         .params
@@ -139,19 +134,8 @@ pub fn load(name: &str, path: &Path) -> Result<BenchProblem> {
         .iter()
         .find(|k| k.name == name)
         .with_context(|| format!("no table problem `{name}`"))?;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .with_context(|| format!("reading {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .with_context(|| format!("decompressing {}", path.display()))?;
-        bytes = out;
-    }
     let p = path.display().to_string();
-    let mut r = csv::Reader::from_reader(&bytes[..]);
+    let mut r = csv::Reader::from_reader(open(path)?);
     let header: Vec<String> = r.headers()?.iter().map(String::from).collect();
     let col = |c: &str| {
         header

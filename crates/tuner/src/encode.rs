@@ -149,14 +149,7 @@ impl Encoder {
             .zip(x)
             .zip(&self.dims)
             .map(|((p, &u), dim)| match &p.kind {
-                ParamKind::Float { low, high, log } => {
-                    let v = if *log {
-                        (low.ln() + u * (high.ln() - low.ln())).exp()
-                    } else {
-                        low + u * (high - low)
-                    };
-                    Value::Float(v.clamp(*low, *high))
-                }
+                ParamKind::Float { .. } => p.from_unit(u),
                 ParamKind::Int {
                     low,
                     high,
