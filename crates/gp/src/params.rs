@@ -563,14 +563,6 @@ fn run_lbfgs(
         .run()
         .map_err(|e| e.to_string())?;
     let state = result.state();
-    if std::env::var_os("NASBO_GP_TRACE").is_some() {
-        eprintln!(
-            "lbfgs: {} iterations, cost {}, {:?}",
-            state.get_iter(),
-            state.get_best_cost(),
-            state.get_termination_status()
-        );
-    }
     let param = state
         .get_best_param()
         .ok_or_else(|| "L-BFGS returned no parameter".to_string())?;
