@@ -12,7 +12,7 @@
 use nasbo_acq::{Dim, Domain};
 use nasbo_gp::Kernel;
 
-use crate::space::{Assignment, ParamKind, Space, Value};
+use crate::space::{Assignment, Param, ParamKind, Space, Value};
 use crate::TunerError;
 
 /// Integers with more admissible values than this are searched as a continuous coordinate
@@ -55,7 +55,7 @@ impl Encoder {
                     log,
                     step,
                 } => {
-                    let count = (high - low) / step + 1;
+                    let count = Param::int_count(*low, *high, *step);
                     if count <= MAX_ORDINAL_VALUES {
                         let (a, b) = (scale(*low as f64, *log), scale(*high as f64, *log));
                         let values = (0..count)

@@ -13,7 +13,7 @@
 
 use rand::{Rng, RngCore};
 
-use crate::space::{Assignment, ParamKind, Space, Value};
+use crate::space::{Assignment, Param, ParamKind, Space, Value};
 use crate::strategy::{Context, ReinforceConfig, Strategy};
 use crate::study::TrialState;
 use crate::TunerError;
@@ -37,7 +37,9 @@ impl Reinforce {
                     high,
                     step,
                     log: false,
-                } if (high - low) / step < config.bins as i64 => ((high - low) / step + 1) as usize,
+                } if Param::int_count(*low, *high, *step) <= config.bins as i64 => {
+                    Param::int_count(*low, *high, *step) as usize
+                }
                 _ => config.bins,
             })
             .collect();
@@ -60,7 +62,7 @@ impl Reinforce {
                     high,
                 },
                 Value::Int(i),
-            ) if (high - low) / step + 1 == arms as i64 => ((i - low) / step) as usize,
+            ) if Param::int_count(*low, *high, *step) == arms as i64 => ((i - low) / step) as usize,
             _ => {
                 // Position on the scale, sliced into `arms` bins.
                 let u = unit_position(&p.kind, v);
@@ -79,7 +81,9 @@ impl Reinforce {
                 step,
                 log: false,
                 high,
-            } if (high - low) / step + 1 == arms as i64 => Value::Int(low + arm as i64 * step),
+            } if Param::int_count(*low, *high, *step) == arms as i64 => {
+                Value::Int(low + arm as i64 * step)
+            }
             _ => {
                 let u = (arm as f64 + rng.random::<f64>()) / arms as f64;
                 p.from_unit(u)

@@ -270,7 +270,7 @@ impl Param {
     }
 
     /// Number of admissible values of an integer parameter.
-    fn int_count(low: i64, high: i64, step: i64) -> i64 {
+    pub(crate) fn int_count(low: i64, high: i64, step: i64) -> i64 {
         (high - low) / step + 1
     }
 
