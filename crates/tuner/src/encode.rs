@@ -93,6 +93,16 @@ impl Encoder {
         self.dims.len()
     }
 
+    /// Per coordinate: whether it is numeric (continuous or ordinal) and always active, the
+    /// coordinates on which BO's boundary prior acts.
+    pub fn unconditional_numeric(&self) -> Vec<bool> {
+        self.dims
+            .iter()
+            .zip(self.space.params())
+            .map(|(d, p)| !matches!(d, Dim::Categorical { .. }) && p.condition.is_none())
+            .collect()
+    }
+
     /// The default kernel: Matérn 5/2 on the numeric coordinates times a Hamming kernel on the
     /// categorical ones.
     pub fn kernel(&self) -> Kernel {

@@ -38,9 +38,12 @@ pub mod space;
 pub mod strategy;
 mod study;
 pub mod testfns;
+pub mod warp;
 
 pub use error::TunerError;
 pub use reinforce::Reinforce;
 pub use space::{Assignment, Condition, Param, ParamKind, Space, Value};
-pub use strategy::{BoConfig, Context, EvolutionConfig, ReinforceConfig, Strategy, StrategyKind};
+pub use strategy::{
+    BoConfig, Context, EvolutionConfig, OutputWarp, ReinforceConfig, Strategy, StrategyKind,
+};
 pub use study::{Direction, Outcome, Study, StudyConfig, Trial, TrialState};

@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::encode::Encoder;
 use crate::space::{Assignment, ParamKind, Space, Value};
 use crate::study::{Direction, Trial, TrialState};
+use crate::warp::YeoJohnson;
 use crate::TunerError;
 
 /// What a strategy sees when it proposes trial `number`.
@@ -73,9 +74,16 @@ pub trait Strategy: Send {
 /// | `n_initial` | `max(5, d + 1)` | Sobol points before the model is used (`d` = number of parameters) |
 /// | `acquisition` | LogEI | the acquisition function |
 /// | `noisy` | `false` | a noisy objective: BoTorch's noise prior `LogNormal(−4, 1)` and floor `1e-4` instead of `LogNormal(−8, 1)` and `1e-6`, incumbent = best posterior mean, re-evaluating a point allowed |
+/// | `output_warp` | `Auto` | a Yeo–Johnson power transform of the values before the GP sees them: on for a deterministic objective, off for a noisy one ([`OutputWarp`]) |
+/// | `boundary_prior` | `0.25` | depth of the quadratic prior mean, in standard deviations of the values, from the centre of the box to a face; 0 turns it off |
 /// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
 /// | `fantasy` | Kriging believer | what is assumed at pending trials |
-#[derive(Clone, Debug, PartialEq, Default)]
+///
+/// What `output_warp` and `boundary_prior` change, measured on the test functions and tables
+/// (`docs/benchmarks.md`): the power transform lets the GP model the region near the optimum
+/// of a skewed objective (Rosenbrock's valley) instead of its rim; the prior mean keeps the
+/// proposals off the faces of the box, where a constant-mean GP's variance is largest.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BoConfig {
     /// Initial design size (`None`: `max(5, d + 1)`).
     pub n_initial: Option<usize>,
@@ -87,6 +95,40 @@ pub struct BoConfig {
     pub optimizer: OptimizerConfig,
     /// Fantasies at pending trials.
     pub fantasy: Fantasy,
+    /// Transform of the values before the GP sees them.
+    pub output_warp: OutputWarp,
+    /// Depth of the quadratic prior mean (standard deviations from the centre to a face).
+    pub boundary_prior: f64,
+}
+
+impl Default for BoConfig {
+    fn default() -> Self {
+        BoConfig {
+            n_initial: None,
+            acquisition: AcqKind::default(),
+            noisy: false,
+            optimizer: OptimizerConfig::default(),
+            fantasy: Fantasy::default(),
+            output_warp: OutputWarp::Auto,
+            boundary_prior: 0.25,
+        }
+    }
+}
+
+/// Transform of the objective's values before BO's GP sees them. Monotone, so the ranking of
+/// the trials is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutputWarp {
+    /// [`PowerTransform`](Self::PowerTransform) for a deterministic objective,
+    /// [`Identity`](Self::Identity) for a noisy one (a power transform makes the noise level
+    /// depend on the value, which the GP's single noise variance cannot follow).
+    #[default]
+    Auto,
+    /// A Yeo–Johnson transform of the standardized values, its power fitted by maximum
+    /// likelihood at every step ([`crate::warp`]).
+    PowerTransform,
+    /// The values as observed.
+    Identity,
 }
 
 /// Settings of the `evolution` strategy (regularized evolution, Real et al. 2019).
@@ -163,6 +205,13 @@ impl StrategyKind {
         Ok(match self {
             StrategyKind::Bo(c) => {
                 c.optimizer.check()?;
+                if !(c.boundary_prior.is_finite() && c.boundary_prior >= 0.0) {
+                    return Err(TunerError::InvalidConfig {
+                        name: "boundary_prior",
+                        value: c.boundary_prior.to_string(),
+                        reason: "must be finite and ≥ 0".into(),
+                    });
+                }
                 Box::new(Bo::new(space, c.clone()))
             }
             StrategyKind::Random => Box::new(RandomSearch),
@@ -327,6 +376,62 @@ struct ImputedModel<'a> {
     gp: Cow<'a, GaussianProcess>,
     encoder: Arc<Encoder>,
     conditional: bool,
+    /// The prior mean; the GP models the residual.
+    bowl: Bowl,
+}
+
+/// A quadratic prior mean `m(x) = −c · Σ_k w_k (x_k − ½)²`, highest at the centre of the box
+/// (`w_k` is 1 on unconditional numeric coordinates, 0 on the others).
+///
+/// Far from the data a GP falls back to its prior mean while its variance grows, so with a
+/// constant prior mean every acquisition function prefers the faces and corners of the box,
+/// the points farthest from everything observed; on a problem where a parameter matters little,
+/// most proposals end up on its bounds. A prior mean that is lower toward the faces (Snoek et
+/// al., 2015, used a quadratic one for this) keeps that preference in check: the data
+/// override it where they show the optimum near a bound.
+#[derive(Clone, Debug, Default)]
+struct Bowl {
+    c: f64,
+    weights: Vec<f64>,
+}
+
+impl Bowl {
+    /// The bowl for `encoder` of depth `depth` standard deviations of `ys` per coordinate
+    /// (from the centre to a face).
+    fn new(encoder: &Encoder, depth: f64, ys: &[f64]) -> Self {
+        let n = ys.len().max(1) as f64;
+        let mean = ys.iter().sum::<f64>() / n;
+        let sd = (ys.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+        // (x − ½)² is ¼ on a face: c = 4 · depth · sd puts a face `depth` sd below the centre.
+        let c = if sd.is_finite() && sd > 0.0 {
+            4.0 * depth * sd
+        } else {
+            0.0
+        };
+        Bowl {
+            c,
+            weights: encoder
+                .unconditional_numeric()
+                .into_iter()
+                .map(|b| if b { 1.0 } else { 0.0 })
+                .collect(),
+        }
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        if self.c == 0.0 {
+            return 0.0;
+        }
+        -self.c
+            * self
+                .weights
+                .iter()
+                .zip(x)
+                .map(|(w, v)| w * (v - 0.5) * (v - 0.5))
+                .sum::<f64>()
+    }
+    fn grad(&self, x: &[f64], k: usize) -> f64 {
+        -self.c * self.weights.get(k).copied().unwrap_or(0.0) * 2.0 * (x[k] - 0.5)
+    }
 }
 
 impl ImputedModel<'_> {
@@ -359,11 +464,17 @@ impl Surrogate for ImputedModel<'_> {
         self.gp.dim()
     }
     fn mean_var(&self, x: &[f64]) -> Result<(f64, f64), AcqError> {
-        self.gp.as_ref().mean_var(&self.point(x))
+        let p = self.point(x);
+        let (m, v) = self.gp.as_ref().mean_var(&p)?;
+        Ok((m + self.bowl.value(&p), v))
     }
     fn moments(&self, x: &[f64]) -> Result<Moments, AcqError> {
         let p = self.point(x);
         let mut m = self.gp.as_ref().moments(&p)?;
+        m.mean += self.bowl.value(&p);
+        for k in 0..x.len() {
+            m.dmean[k] += self.bowl.grad(&p, k);
+        }
         if self.conditional {
             // Coordinates that imputation changed do not move the prediction.
             for k in 0..x.len() {
@@ -376,7 +487,13 @@ impl Surrogate for ImputedModel<'_> {
         Ok(m)
     }
     fn mean_var_batch(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), AcqError> {
-        self.gp.as_ref().mean_var_batch(&self.rows(xs))
+        let rows = self.rows(xs);
+        let (mut m, v) = self.gp.as_ref().mean_var_batch(&rows)?;
+        for (i, mi) in m.iter_mut().enumerate() {
+            let r: Vec<f64> = rows.row(i).iter().copied().collect();
+            *mi += self.bowl.value(&r);
+        }
+        Ok((m, v))
     }
     fn joint_samples(
         &self,
@@ -384,23 +501,52 @@ impl Surrogate for ImputedModel<'_> {
         n_samples: usize,
         rng: &mut dyn RngCore,
     ) -> Result<DMatrix<f64>, AcqError> {
-        self.gp
-            .as_ref()
-            .joint_samples(&self.rows(xs), n_samples, rng)
+        let rows = self.rows(xs);
+        let mut s = self.gp.as_ref().joint_samples(&rows, n_samples, rng)?;
+        for i in 0..rows.nrows() {
+            let r: Vec<f64> = rows.row(i).iter().copied().collect();
+            let b = self.bowl.value(&r);
+            // One draw per row, one point per column.
+            for j in 0..s.nrows() {
+                s[(j, i)] += b;
+            }
+        }
+        Ok(s)
     }
     fn observed_inputs(&self) -> DMatrix<f64> {
         self.gp.train_inputs()
     }
     fn observed_outputs(&self) -> DVector<f64> {
-        self.gp.train_outputs()
+        let x = self.gp.train_inputs();
+        let mut y = self.gp.train_outputs();
+        for i in 0..x.nrows() {
+            let r: Vec<f64> = x.row(i).iter().copied().collect();
+            y[i] += self.bowl.value(&r);
+        }
+        y
     }
     fn condition(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Self, AcqError> {
+        let rows = self.rows(x);
+        let mut r = y.clone();
+        for i in 0..rows.nrows() {
+            let p: Vec<f64> = rows.row(i).iter().copied().collect();
+            r[i] -= self.bowl.value(&p);
+        }
         Ok(ImputedModel {
-            gp: Cow::Owned(self.gp.as_ref().condition(&self.rows(x), y)?),
+            gp: Cow::Owned(self.gp.as_ref().condition(&rows, &r)?),
             encoder: self.encoder.clone(),
             conditional: self.conditional,
+            bowl: self.bowl.clone(),
         })
     }
+}
+
+/// The data a [`Bo`] model is fitted to.
+#[derive(Default)]
+struct TrainingData {
+    xs: Vec<Vec<f64>>,
+    ys: Vec<f64>,
+    pending: Vec<Vec<f64>>,
 }
 
 /// Bayesian optimization.
@@ -442,38 +588,61 @@ impl Bo {
             .unwrap_or_else(|| (self.encoder.dim() + 1).max(5))
     }
 
-    fn model_step(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
-        let enc = self.encoder.clone();
-        let complete = ctx.complete();
-        let worst = complete
+    /// The model's data: encoded inputs and "larger is better" values of complete trials,
+    /// failed and pruned trials at the worst complete value, and the pending trials' inputs.
+    fn training_data(&self, ctx: &Context<'_>) -> TrainingData {
+        let enc = &self.encoder;
+        let worst = ctx
+            .complete()
             .iter()
             .map(|(_, v)| *v)
             .fold(f64::INFINITY, f64::min);
-        let mut xs: Vec<Vec<f64>> = Vec::new();
-        let mut ys: Vec<f64> = Vec::new();
-        let mut pending: Vec<Vec<f64>> = Vec::new();
+        let mut data = TrainingData::default();
         for t in ctx.trials {
-            match t.state {
-                TrialState::Complete => {
-                    if let Some(v) = t.value {
-                        xs.push(enc.encode(&t.params));
-                        ys.push(ctx.direction.to_max(v));
-                    }
+            let value = match t.state {
+                TrialState::Complete => t.value.map(|v| ctx.direction.to_max(v)),
+                // A pruned trial was stopped because it looked bad: treat like a failure.
+                TrialState::Failed | TrialState::Pruned => Some(worst),
+                TrialState::Running => {
+                    data.pending.push(enc.encode(&t.params));
+                    None
                 }
-                TrialState::Failed => {
-                    xs.push(enc.encode(&t.params));
-                    ys.push(worst);
-                }
-                TrialState::Pruned => {
-                    // A pruned trial was stopped because it looked bad: treat like a failure.
-                    xs.push(enc.encode(&t.params));
-                    ys.push(worst);
-                }
-                TrialState::Running => pending.push(enc.encode(&t.params)),
+            };
+            if let Some(v) = value {
+                data.xs.push(enc.encode(&t.params));
+                data.ys.push(v);
             }
         }
+        data
+    }
+
+    /// Fits the GP (to the warped values minus the boundary prior), warm-started from the
+    /// previous fit.
+    fn fit(
+        &self,
+        ctx: &Context<'_>,
+        data: &TrainingData,
+    ) -> Result<(GaussianProcess, Bowl), TunerError> {
+        let enc = &self.encoder;
         let d = enc.dim();
+        let xs = &data.xs;
         let x = DMatrix::from_fn(xs.len(), d, |i, k| xs[i][k]);
+        let mut ys = data.ys.clone();
+        let warp = match self.config.output_warp {
+            OutputWarp::Auto => !self.config.noisy,
+            OutputWarp::PowerTransform => true,
+            OutputWarp::Identity => false,
+        };
+        if warp {
+            let w = YeoJohnson::fit(&ys);
+            for v in ys.iter_mut() {
+                *v = w.apply(*v);
+            }
+        }
+        let bowl = Bowl::new(enc, self.config.boundary_prior, &ys);
+        for (v, x) in ys.iter_mut().zip(xs.iter()) {
+            *v -= bowl.value(x);
+        }
         let y = DVector::from_vec(ys);
         let (lo, hi) = enc.bounds();
         let mut params = GpParams::new(enc.kernel())
@@ -488,11 +657,19 @@ impl Bo {
         if let Some(prev) = &self.previous {
             params = params.warm_start(prev).local_starts(1);
         }
-        let gp = params.fit(&x, &y)?;
+        Ok((params.fit(&x, &y)?, bowl))
+    }
+
+    fn model_step(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+        let enc = self.encoder.clone();
+        let data = self.training_data(ctx);
+        let (gp, bowl) = self.fit(ctx, &data)?;
+        let (xs, pending) = (&data.xs, &data.pending);
         let model = ImputedModel {
             gp: Cow::Borrowed(&gp),
             encoder: enc.clone(),
             conditional: enc.has_conditions(),
+            bowl,
         };
         let domain: Domain = enc.domain()?;
         let mut optimizer = self.config.optimizer.clone();
@@ -511,8 +688,8 @@ impl Bo {
             domain: &domain,
             config: &optimizer,
             q: 1,
-            pending: &pending,
-            evaluated: &xs,
+            pending,
+            evaluated: xs,
             fantasy: self.config.fantasy,
             canonicalize: if enc.has_conditions() {
                 Some(&canon)
@@ -547,5 +724,97 @@ impl Strategy for Bo {
             // random point rather than stopping the study.
             _ => Ok(fresh_random(ctx, &mut ctx.rng(4))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::space::Param;
+
+    /// An `ImputedModel` with a boundary prior on a mixed space, fitted to values of a smooth
+    /// function, and the values it was fitted to.
+    fn model() -> (GaussianProcess, Arc<Encoder>, Bowl, Vec<Vec<f64>>, Vec<f64>) {
+        let space = Space::new(vec![
+            Param::float("a", 0.0, 1.0),
+            Param::int("b", 0, 9),
+            Param::categorical("c", &["p", "q", "r"]),
+        ])
+        .unwrap();
+        let enc = Arc::new(Encoder::new(&space));
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let xs: Vec<Vec<f64>> = (0..25)
+            .map(|_| {
+                vec![
+                    rng.random::<f64>(),
+                    rng.random_range(0..10) as f64 / 9.0,
+                    rng.random_range(0..3) as f64,
+                ]
+            })
+            .collect();
+        let ys: Vec<f64> = xs
+            .iter()
+            .map(|x| (3.0 * x[0]).sin() + x[1] * x[1] + 0.3 * x[2])
+            .collect();
+        let bowl = Bowl::new(&enc, 0.25, &ys);
+        let r: Vec<f64> = xs.iter().zip(&ys).map(|(x, y)| y - bowl.value(x)).collect();
+        let x = DMatrix::from_fn(xs.len(), 3, |i, k| xs[i][k]);
+        let gp = GpParams::new(enc.kernel())
+            .seed(1)
+            .fit(&x, &DVector::from_vec(r))
+            .unwrap();
+        (gp, enc, bowl, xs, ys)
+    }
+
+    #[test]
+    fn bowl_is_zero_on_categorical_and_lowest_on_faces() {
+        let (_, _, bowl, _, _) = model();
+        assert_eq!(bowl.weights, vec![1.0, 1.0, 0.0]);
+        assert!(bowl.c > 0.0);
+        let centre = bowl.value(&[0.5, 0.5, 2.0]);
+        assert_eq!(centre, 0.0);
+        assert!(bowl.value(&[0.0, 0.5, 0.0]) < centre);
+        assert_eq!(bowl.value(&[1.0, 1.0, 0.0]), bowl.value(&[0.0, 0.0, 2.0]));
+    }
+
+    #[test]
+    fn mean_gradient_with_the_bowl_matches_finite_differences() {
+        let (gp, enc, bowl, xs, ys) = model();
+        let m = ImputedModel {
+            gp: Cow::Borrowed(&gp),
+            encoder: enc,
+            conditional: false,
+            bowl,
+        };
+        // The data seen through the model are the values it was given, not the residuals.
+        let obs = m.observed_outputs();
+        for (a, b) in obs.iter().zip(&ys) {
+            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+        }
+        for x in [[0.2, 0.1, 1.0], [0.9, 0.7, 0.0], [0.5, 0.4, 2.0]] {
+            let mo = m.moments(&x).unwrap();
+            let (mean, var) = m.mean_var(&x).unwrap();
+            assert!((mo.mean - mean).abs() < 1e-10 && (mo.var - var).abs() < 1e-10);
+            for k in 0..2 {
+                let h = 1e-6;
+                let (mut up, mut dn) = (x, x);
+                up[k] += h;
+                dn[k] -= h;
+                let fd = (m.mean_var(&up).unwrap().0 - m.mean_var(&dn).unwrap().0) / (2.0 * h);
+                assert!(
+                    (fd - mo.dmean[k]).abs() < 1e-5 * fd.abs().max(1.0),
+                    "∂mean/∂x{k}: analytic {}, finite differences {fd}",
+                    mo.dmean[k]
+                );
+            }
+        }
+        // Batch predictions and conditioning agree with the point predictions.
+        let q = DMatrix::from_row_slice(2, 3, &[0.1, 0.3, 1.0, 0.8, 0.6, 2.0]);
+        let (bm, _) = m.mean_var_batch(&q).unwrap();
+        assert!((bm[1] - m.mean_var(&[0.8, 0.6, 2.0]).unwrap().0).abs() < 1e-10);
+        let x0 = DMatrix::from_row_slice(1, 3, &xs[0]);
+        let c = m.condition(&x0, &DVector::from_vec(vec![ys[0]])).unwrap();
+        let n = c.observed_outputs().len();
+        assert!((c.observed_outputs()[n - 1] - ys[0]).abs() < 1e-9);
     }
 }

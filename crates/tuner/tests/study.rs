@@ -380,3 +380,78 @@ fn malformed_csv_is_refused_with_its_line() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// BO on a function of 2 of 6 parameters: with the default boundary prior, the 4 parameters
+/// that do not matter stay off the faces of the box in most proposals; with a constant prior
+/// mean (`boundary_prior = 0`) most proposals put at least one of them on a bound.
+#[test]
+fn boundary_prior_keeps_irrelevant_parameters_off_the_faces() {
+    let space = Space::new(
+        (0..6)
+            .map(|k| Param::float(&format!("x{k}"), 0.0, 1.0))
+            .collect(),
+    )
+    .unwrap();
+    let on_faces = |boundary_prior: f64| -> f64 {
+        let mut count = 0;
+        let mut total = 0;
+        for seed in 0..3 {
+            let config = StudyConfig {
+                direction: Direction::Minimize,
+                seed,
+                strategy: StrategyKind::Bo(nasbo_tuner::BoConfig {
+                    boundary_prior,
+                    ..Default::default()
+                }),
+            };
+            let mut study = Study::new(space.clone(), config).unwrap();
+            for i in 0..30 {
+                let (n, a) = study.ask().unwrap();
+                let x: Vec<f64> = a
+                    .iter()
+                    .map(|v| v.as_ref().unwrap().as_f64().unwrap())
+                    .collect();
+                if i >= 10 {
+                    total += 1;
+                    if x[2..].iter().any(|v| !(1e-3..=1.0 - 1e-3).contains(v)) {
+                        count += 1;
+                    }
+                }
+                let value = (x[0] - 0.3).powi(2) + (x[1] - 0.6).powi(2);
+                study
+                    .tell(
+                        n,
+                        Outcome::Complete {
+                            value,
+                            metrics: vec![],
+                        },
+                    )
+                    .unwrap();
+            }
+        }
+        count as f64 / total as f64
+    };
+    let with = on_faces(0.25);
+    let without = on_faces(0.0);
+    eprintln!("on faces: with prior {with:.2}, without {without:.2}");
+    assert!(
+        with < 0.5 && with < without,
+        "with {with}, without {without}"
+    );
+}
+
+#[test]
+fn bad_bo_settings_are_refused_by_name() {
+    let space = Space::new(vec![Param::float("x", 0.0, 1.0)]).unwrap();
+    for bad in [-0.1, f64::NAN, f64::INFINITY] {
+        let config = StudyConfig {
+            strategy: StrategyKind::Bo(nasbo_tuner::BoConfig {
+                boundary_prior: bad,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let err = Study::new(space.clone(), config).err().unwrap();
+        assert!(err.to_string().contains("boundary_prior"), "{err}");
+    }
+}
