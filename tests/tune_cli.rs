@@ -1,6 +1,6 @@
 //! End-to-end: `nasbo tune` on real external commands, including one that fails on some
 //! inputs, one that hangs past the timeout and one that prints garbage; then resume, a bad
-//! space, and Ctrl-C.
+//! space, and Ctrl-C; and `nasbo bench` with its `bo` ablation flags.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -258,5 +258,49 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
             .all(|r| r[1] == "complete" || r.last().unwrap().contains("interrupted")),
         "{rows:?}"
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bench_ablation_flags_run_and_bad_values_are_refused() {
+    let dir = workdir("benchflags");
+    let out = dir.join("c.csv");
+    let ok = nasbo()
+        .args([
+            "bench",
+            "--problem",
+            "branin",
+            "--strategy",
+            "bo",
+            "--seeds",
+            "1",
+            "--trials",
+            "8",
+            "--boundary-prior",
+            "0",
+            "--output-warp",
+            "off",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let (header, rows) = read_csv(&out);
+    assert_eq!(header[0], "strategy");
+    assert_eq!(rows.len(), 8);
+    let bad = nasbo()
+        .args(["bench", "--boundary-prior=-1", "--out"])
+        .arg(dir.join("bad.csv"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--boundary-prior -1"), "{err}");
+    assert!(!dir.join("bad.csv").exists());
     std::fs::remove_dir_all(&dir).ok();
 }

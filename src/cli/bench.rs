@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use nasbo::tuner::testfns::Problem;
-use nasbo::tuner::{Assignment, Direction, Outcome, Space, StrategyKind, Study, StudyConfig};
+use nasbo::tuner::{
+    Assignment, BoConfig, Direction, Outcome, OutputWarp, Space, StrategyKind, Study, StudyConfig,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -46,6 +48,14 @@ pub struct BenchArgs {
     /// The plot (SVG); default: the CSV's path with `.svg`.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// `bo`: depth of the quadratic prior mean, in standard deviations from the centre of the
+    /// box to a face (0: a constant prior mean).
+    #[arg(long, default_value_t = 0.25)]
+    boundary_prior: f64,
+    /// `bo`: power transform of the values before the GP: auto (on for deterministic
+    /// problems, off for noisy ones), on, off.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "on", "off"])]
+    output_warp: String,
 }
 
 /// A problem as the bench sees it.
@@ -192,6 +202,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
+    if !(args.boundary_prior.is_finite() && args.boundary_prior >= 0.0) {
+        bail!(
+            "--boundary-prior {}: must be finite and ≥ 0",
+            args.boundary_prior
+        );
+    }
     let mut problems: Vec<Arc<BenchProblem>> = Vec::new();
     // With several table problems, each table goes to the problems whose columns it has.
     let table_problems: Vec<&String> = args
@@ -236,6 +252,18 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         .iter()
         .map(|s| {
             StrategyKind::parse(s)
+                .map(|k| match k {
+                    StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig {
+                        boundary_prior: args.boundary_prior,
+                        output_warp: match args.output_warp.as_str() {
+                            "on" => OutputWarp::PowerTransform,
+                            "off" => OutputWarp::Identity,
+                            _ => OutputWarp::Auto,
+                        },
+                        ..c
+                    }),
+                    k => k,
+                })
                 .map(|k| (s.clone(), k))
                 .with_context(|| {
                     format!("unknown strategy `{s}` (bo, random, sobol, evolution, reinforce)")
