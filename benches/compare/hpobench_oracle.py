@@ -20,12 +20,37 @@ TRIALS = 50
 REPEATS = 2000
 
 
+PARAMS = ["alpha", "batch_size", "depth", "learning_rate_init", "width"]
+
+
 def load(name):
+    """Seeds' values (n × 5) and grid positions (n × 5) of a table."""
     path = ROOT / "datasets" / "benchmarks" / f"hpobench_mlp_{name}.csv.gz"
     with gzip.open(path, "rt") as f:
         rows = list(csv.DictReader(f))
     seeds = np.array([[float(r[f"val_bal_acc_s{i}"]) for i in range(5)] for r in rows])
-    return seeds
+    grids = {k: sorted({float(r[k]) for r in rows}) for k in PARAMS}
+    pos = np.array([[grids[k].index(float(r[k])) for k in PARAMS] for r in rows])
+    return seeds, pos
+
+
+def neighbour_regret(means, pos, configs):
+    """Mean regret of the grid neighbours (one step along one parameter) of `configs`."""
+    shape = tuple(pos.max(0) + 1)
+    grid = np.full(shape, np.nan)
+    grid[tuple(pos.T)] = means
+    opt = means.max()
+    out = []
+    for i in configs:
+        vals = []
+        for k in range(pos.shape[1]):
+            for step in (-1, 1):
+                j = pos[i].copy()
+                j[k] += step
+                if 0 <= j[k] < shape[k]:
+                    vals.append(grid[tuple(j)])
+        out.append(opt - np.mean(vals))
+    return np.mean(out)
 
 
 def median_regret(seeds, pool, rng):
@@ -42,7 +67,7 @@ def median_regret(seeds, pool, rng):
 def main():
     rng = np.random.default_rng(0)
     for name in ["australian", "car", "credit_g", "kc1"]:
-        seeds = load(name)
+        seeds, pos = load(name)
         means = seeds.mean(1)
         order = np.argsort(-means)
         opt = means[order[0]]
@@ -51,6 +76,12 @@ def main():
             f"{np.median(seeds[order[:100]].std(1, ddof=1)):.4f}; gap of the 100th best "
             f"{opt - means[order[99]]:.4f}, of the 1000th {opt - means[order[999]]:.4f}"
         )
+        ranks = {"0-100": order[:100], "100-1000": order[100:1000], "1000-3000": order[1000:3000]}
+        for label, sel in ranks.items():
+            print(
+                f"  ranks {label}: mean regret {np.mean(opt - means[sel]):.4f}, "
+                f"their grid neighbours' {neighbour_regret(means, pos, sel):.4f}"
+            )
         print(f"  random search: median regret {median_regret(seeds, np.arange(len(means)), rng):.4f}")
         for k in [300, 1000, 3000, 10000]:
             print(f"  only the {k} best: median regret {median_regret(seeds, order[:k], rng):.4f}")
