@@ -304,3 +304,56 @@ fn bench_ablation_flags_run_and_bad_values_are_refused() {
     assert!(!dir.join("bad.csv").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn noisy_objective_with_noisy_flag() {
+    let dir = workdir("noisy");
+    let space = dir.join("space.toml");
+    std::fs::write(
+        &space,
+        "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = -1.0\nhigh = 1.0\n",
+    )
+    .unwrap();
+    let script = dir.join("noisy.sh");
+    // (x − 0.3)² plus noise of sd ≈ 0.03 that depends on the trial number.
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nawk -v x=\"$1\" -v t=\"$NASBO_TRIAL\" 'BEGIN { srand(t + 1); e = 0; \
+         for (i = 0; i < 12; i++) e += rand(); printf \"%.10f\\n\", (x - 0.3) ^ 2 + 0.03 * (e - 6) }'\n",
+    )
+    .unwrap();
+    let out = dir.join("trials.csv");
+    let res = nasbo()
+        .args(["tune", "--space"])
+        .arg(&space)
+        .args(["--trials", "16", "--noisy", "--out"])
+        .arg(&out)
+        .args(["--", "sh"])
+        .arg(&script)
+        .arg("{x}")
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let (header, rows) = read_csv(&out);
+    let (state, value, x) = (
+        header.iter().position(|h| h == "state").unwrap(),
+        header.iter().position(|h| h == "value").unwrap(),
+        header.iter().position(|h| h == "param_x").unwrap(),
+    );
+    assert_eq!(rows.len(), 16);
+    assert!(rows.iter().all(|r| r[state] == "complete"));
+    let best = rows
+        .iter()
+        .min_by(|a, b| {
+            let (va, vb): (f64, f64) = (a[value].parse().unwrap(), b[value].parse().unwrap());
+            va.total_cmp(&vb)
+        })
+        .unwrap();
+    let bx: f64 = best[x].parse().unwrap();
+    assert!((bx - 0.3).abs() < 0.3, "best x {bx}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -44,6 +44,11 @@ pub struct TuneArgs {
     /// bo, random, sobol, evolution or reinforce.
     #[arg(long, default_value = "bo")]
     strategy: String,
+    /// The objective is noisy (e.g. a validation accuracy that changes with the training seed):
+    /// `bo` then learns the noise level (BoTorch's prior), ranks by posterior mean and may
+    /// re-evaluate a configuration.
+    #[arg(long)]
+    noisy: bool,
     /// Commands run at once (proposals account for the pending ones).
     #[arg(long, default_value_t = 1)]
     parallel: usize,
@@ -263,12 +268,18 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
     let space = Space::from_file(&args.space).context("reading the search space")?;
     let direction = Direction::parse(&args.direction)
         .with_context(|| format!("--direction `{}`: use minimize or maximize", args.direction))?;
-    let strategy = StrategyKind::parse(&args.strategy).with_context(|| {
+    let strategy = match StrategyKind::parse(&args.strategy).with_context(|| {
         format!(
             "--strategy `{}`: use bo, random, sobol, evolution or reinforce",
             args.strategy
         )
-    })?;
+    })? {
+        StrategyKind::Bo(c) => StrategyKind::Bo(nasbo::tuner::BoConfig {
+            noisy: args.noisy,
+            ..c
+        }),
+        s => s,
+    };
     if args.parallel == 0 {
         bail!("--parallel must be at least 1");
     }
