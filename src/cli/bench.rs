@@ -22,8 +22,8 @@ use super::progress::Progress;
 /// Arguments of `nasbo bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Problems, comma-separated: branin, hartmann3, hartmann6, ackley<d>, rosenbrock<d>,
-    /// mixed, or a table problem.
+    /// Problems, comma-separated: branin, hartmann3, hartmann6, ackley<d>,
+    /// shiftedackley<d>, rosenbrock<d>, mixed, or a table problem.
     #[arg(long, value_delimiter = ',', default_value = "branin")]
     problem: Vec<String>,
     /// Strategies, comma-separated: bo, random, sobol, evolution, reinforce.
@@ -104,7 +104,7 @@ fn test_problem(name: &str) -> Option<BenchProblem> {
 pub fn problem(name: &str) -> Result<BenchProblem> {
     test_problem(name).with_context(|| {
         format!(
-            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, rosenbrock<d>, mixed, {})",
+            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, {})",
             super::tables::names().join(", ")
         )
     })

@@ -80,7 +80,7 @@ impl Problem {
     }
 
     /// The problem called `name` (`branin`, `hartmann3`, `hartmann6`, `ackley<d>`,
-    /// `rosenbrock<d>`, `mixed`), case-insensitive.
+    /// `shiftedackley<d>`, `rosenbrock<d>`, `mixed`), case-insensitive.
     pub fn by_name(name: &str) -> Option<Problem> {
         let n = name.to_ascii_lowercase();
         match n.as_str() {
@@ -89,7 +89,12 @@ impl Problem {
             "hartmann6" => Some(hartmann6()),
             "mixed" => Some(mixed()),
             _ => {
-                if let Some(d) = n.strip_prefix("ackley") {
+                if let Some(d) = n.strip_prefix("shiftedackley") {
+                    d.parse()
+                        .ok()
+                        .filter(|&d| (1..=100).contains(&d))
+                        .map(shifted_ackley)
+                } else if let Some(d) = n.strip_prefix("ackley") {
                     d.parse()
                         .ok()
                         .filter(|&d| (1..=100).contains(&d))
@@ -106,13 +111,14 @@ impl Problem {
         }
     }
 
-    /// Every built-in problem (Ackley in 5-D, Rosenbrock in 4-D).
+    /// Every built-in problem (Ackley and shifted Ackley in 5-D, Rosenbrock in 4-D).
     pub fn all() -> Vec<Problem> {
         vec![
             branin(),
             hartmann3(),
             hartmann6(),
             ackley(5),
+            shifted_ackley(5),
             rosenbrock(4),
             mixed(),
         ]
@@ -226,6 +232,22 @@ pub fn ackley(d: usize) -> Problem {
     Problem::continuous(
         &format!("ackley{d}"),
         &vec![(-32.768, 32.768); d],
+        0.0,
+        &[&zero],
+        1e-12,
+        ackley_fn,
+    )
+}
+
+/// Ackley in `d` dimensions on `[-20, 45.536]^d` (the usual box's width, moved so that the
+/// minimum at the origin sits 30% of the way from the lower bounds rather than at the centre):
+/// a check that a method's results on Ackley do not come from a preference for the centre of
+/// the box.
+pub fn shifted_ackley(d: usize) -> Problem {
+    let zero = vec![0.0; d];
+    Problem::continuous(
+        &format!("shiftedackley{d}"),
+        &vec![(-20.0, 45.536); d],
         0.0,
         &[&zero],
         1e-12,
