@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context as _, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use nasbo::tuner::testfns::Problem;
 use nasbo::tuner::{
     Assignment, BoConfig, Direction, Outcome, OutputWarp, Space, StrategyKind, Study, StudyConfig,
@@ -54,8 +54,26 @@ pub struct BenchArgs {
     boundary_prior: f64,
     /// `bo`: power transform of the values before the GP: auto (on for deterministic
     /// problems, off for noisy ones), on, off.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "on", "off"])]
-    output_warp: String,
+    #[arg(long, value_enum, default_value_t = WarpArg::Auto)]
+    output_warp: WarpArg,
+}
+
+/// `--output-warp`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum WarpArg {
+    Auto,
+    On,
+    Off,
+}
+
+impl From<WarpArg> for OutputWarp {
+    fn from(w: WarpArg) -> Self {
+        match w {
+            WarpArg::Auto => OutputWarp::Auto,
+            WarpArg::On => OutputWarp::PowerTransform,
+            WarpArg::Off => OutputWarp::Identity,
+        }
+    }
 }
 
 /// A problem as the bench sees it.
@@ -255,11 +273,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 .map(|k| match k {
                     StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig {
                         boundary_prior: args.boundary_prior,
-                        output_warp: match args.output_warp.as_str() {
-                            "on" => OutputWarp::PowerTransform,
-                            "off" => OutputWarp::Identity,
-                            _ => OutputWarp::Auto,
-                        },
+                        output_warp: args.output_warp.into(),
                         ..c
                     }),
                     k => k,

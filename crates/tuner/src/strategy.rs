@@ -418,6 +418,9 @@ impl Bowl {
         }
     }
     fn value(&self, x: &[f64]) -> f64 {
+        self.value_of(x)
+    }
+    fn value_of<'x>(&self, x: impl IntoIterator<Item = &'x f64>) -> f64 {
         if self.c == 0.0 {
             return 0.0;
         }
@@ -429,8 +432,14 @@ impl Bowl {
                 .map(|(w, v)| w * (v - 0.5) * (v - 0.5))
                 .sum::<f64>()
     }
+    /// The value at each row of `xs`.
+    fn row_values(&self, xs: &DMatrix<f64>) -> Vec<f64> {
+        (0..xs.nrows())
+            .map(|i| self.value_of(xs.row(i).iter()))
+            .collect()
+    }
     fn grad(&self, x: &[f64], k: usize) -> f64 {
-        -self.c * self.weights.get(k).copied().unwrap_or(0.0) * 2.0 * (x[k] - 0.5)
+        -self.c * self.weights[k] * 2.0 * (x[k] - 0.5)
     }
 }
 
@@ -489,9 +498,8 @@ impl Surrogate for ImputedModel<'_> {
     fn mean_var_batch(&self, xs: &DMatrix<f64>) -> Result<(Vec<f64>, Vec<f64>), AcqError> {
         let rows = self.rows(xs);
         let (mut m, v) = self.gp.as_ref().mean_var_batch(&rows)?;
-        for (i, mi) in m.iter_mut().enumerate() {
-            let r: Vec<f64> = rows.row(i).iter().copied().collect();
-            *mi += self.bowl.value(&r);
+        for (mi, b) in m.iter_mut().zip(self.bowl.row_values(&rows)) {
+            *mi += b;
         }
         Ok((m, v))
     }
@@ -503,13 +511,9 @@ impl Surrogate for ImputedModel<'_> {
     ) -> Result<DMatrix<f64>, AcqError> {
         let rows = self.rows(xs);
         let mut s = self.gp.as_ref().joint_samples(&rows, n_samples, rng)?;
-        for i in 0..rows.nrows() {
-            let r: Vec<f64> = rows.row(i).iter().copied().collect();
-            let b = self.bowl.value(&r);
-            // One draw per row, one point per column.
-            for j in 0..s.nrows() {
-                s[(j, i)] += b;
-            }
+        // One draw per row, one point per column.
+        for (mut col, b) in s.column_iter_mut().zip(self.bowl.row_values(&rows)) {
+            col.add_scalar_mut(b);
         }
         Ok(s)
     }
@@ -517,21 +521,12 @@ impl Surrogate for ImputedModel<'_> {
         self.gp.train_inputs()
     }
     fn observed_outputs(&self) -> DVector<f64> {
-        let x = self.gp.train_inputs();
-        let mut y = self.gp.train_outputs();
-        for i in 0..x.nrows() {
-            let r: Vec<f64> = x.row(i).iter().copied().collect();
-            y[i] += self.bowl.value(&r);
-        }
-        y
+        let bowl = self.bowl.row_values(&self.gp.train_inputs());
+        self.gp.train_outputs() + DVector::from_vec(bowl)
     }
     fn condition(&self, x: &DMatrix<f64>, y: &DVector<f64>) -> Result<Self, AcqError> {
         let rows = self.rows(x);
-        let mut r = y.clone();
-        for i in 0..rows.nrows() {
-            let p: Vec<f64> = rows.row(i).iter().copied().collect();
-            r[i] -= self.bowl.value(&p);
-        }
+        let r = y - DVector::from_vec(self.bowl.row_values(&rows));
         Ok(ImputedModel {
             gp: Cow::Owned(self.gp.as_ref().condition(&rows, &r)?),
             encoder: self.encoder.clone(),
@@ -812,6 +807,17 @@ mod tests {
         let q = DMatrix::from_row_slice(2, 3, &[0.1, 0.3, 1.0, 0.8, 0.6, 2.0]);
         let (bm, _) = m.mean_var_batch(&q).unwrap();
         assert!((bm[1] - m.mean_var(&[0.8, 0.6, 2.0]).unwrap().0).abs() < 1e-10);
+        // Joint samples are the GP's draws (same generator) shifted by the bowl at each point.
+        let with = m
+            .joint_samples(&q, 3, &mut ChaCha8Rng::seed_from_u64(5))
+            .unwrap();
+        let without = gp.sample(&q, 3, &mut ChaCha8Rng::seed_from_u64(5)).unwrap();
+        for j in 0..2 {
+            let b = m.bowl.value(&q.row(j).iter().copied().collect::<Vec<_>>());
+            for s in 0..3 {
+                assert!((with[(s, j)] - without[(s, j)] - b).abs() < 1e-10);
+            }
+        }
         let x0 = DMatrix::from_row_slice(1, 3, &xs[0]);
         let c = m.condition(&x0, &DVector::from_vec(vec![ys[0]])).unwrap();
         let n = c.observed_outputs().len();
