@@ -1,6 +1,6 @@
 //! End-to-end: `nasbo tune` on real external commands, including one that fails on some
 //! inputs, one that hangs past the timeout and one that prints garbage; then resume, a bad
-//! space, and Ctrl-C; and `nasbo bench` with its `bo` ablation flags.
+//! space, and Ctrl-C; and `nasbo bench` with its `bo` ablation flags and table protocols.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -302,6 +302,57 @@ fn bench_ablation_flags_run_and_bad_values_are_refused() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("--boundary-prior -1"), "{err}");
     assert!(!dir.join("bad.csv").exists());
+
+    // Table protocols: one seed per trial and the best-mean incumbent on HPOBench's shipped
+    // table; an unknown protocol is refused by name.
+    let tab = dir.join("t.csv");
+    let ok = nasbo()
+        .args([
+            "bench",
+            "--problem",
+            "hpobench-mlp",
+            "--strategy",
+            "random",
+            "--seeds",
+            "1",
+            "--trials",
+            "6",
+            "--observe",
+            "seed",
+            "--incumbent",
+            "mean",
+            "--out",
+        ])
+        .arg(&tab)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let (_, rows) = read_csv(&tab);
+    assert_eq!(rows.len(), 6);
+    let best: Vec<f64> = rows.iter().map(|r| r[5].parse().unwrap()).collect();
+    assert!(
+        best.windows(2).all(|w| w[1] >= w[0]),
+        "best mean never drops: {best:?}"
+    );
+    let bad = nasbo()
+        .args([
+            "bench",
+            "--problem",
+            "hpobench-mlp",
+            "--observe",
+            "median",
+            "--out",
+        ])
+        .arg(dir.join("bad2.csv"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--observe"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

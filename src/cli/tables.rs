@@ -5,12 +5,21 @@
 //! | problem | parameters | objective (observed) | regret against |
 //! |---|---|---|---|
 //! | `nb201` | `op0`…`op5`, each one of the five cell operations | validation accuracy (%) of one seed drawn at random per trial | the best mean validation accuracy in the table |
-//! | `hpobench-mlp` | `alpha`, `batch_size`, `depth`, `learning_rate_init`, `width` (grid positions) | balanced validation accuracy of one random seed | the best mean |
-//! | `fcnet` | `activation_fn_1/2`, `lr_schedule` (categorical); `batch_size`, `dropout_1/2`, `init_lr`, `n_units_1/2` (grid positions) | validation MSE of one random seed (minimized) | the lowest mean |
+//! | `hpobench-mlp` | `alpha`, `batch_size`, `depth`, `learning_rate_init`, `width` (grid positions) | balanced validation accuracy, mean over the seeds | the best mean |
+//! | `fcnet` | `activation_fn_1/2`, `lr_schedule` (categorical); `batch_size`, `dropout_1/2`, `init_lr`, `n_units_1/2` (grid positions) | validation MSE of one seed drawn at random per trial (minimized) | the lowest mean |
 //!
 //! Numeric grids become integer parameters over the grid positions (the grids are log-spaced
 //! where the original space was), categorical columns categorical parameters. The regret uses
-//! the mean over seeds of the incumbent (the best observed trial).
+//! the mean over seeds of the incumbent.
+//!
+//! What a trial observes and which trial is the incumbent follow, by default, each
+//! benchmark's own reference code ([`Observe`], [`Pick`]):
+//!
+//! | problem | observed | incumbent | reference |
+//! |---|---|---|---|
+//! | `nb201` | one seed at random | best observed | NAS-Bench-201's `simulate_train_eval` / `get_more_info(is_random=True)` |
+//! | `hpobench-mlp` | mean over the seeds | best observed (= best mean) | HPOBench `TabularBenchmark.objective_function`, `seed=None` averages the seeds |
+//! | `fcnet` | one seed at random | best mean | `FCNetBenchmark.objective_function` / `get_results` (nas_benchmarks) |
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -22,8 +31,29 @@ use rand::Rng;
 
 use super::bench::BenchProblem;
 
+/// What one trial of a table problem observes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observe {
+    /// One seed's value, drawn at random per trial (a noisy objective).
+    OneSeed,
+    /// The mean over the seeds (a deterministic objective).
+    Mean,
+}
+
+/// Which trial is the incumbent whose mean the regret measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    /// The trial with the best observed value.
+    Observed,
+    /// The trial whose configuration has the best mean over seeds.
+    Mean,
+}
+
 struct Kind {
     name: &'static str,
+    /// The benchmark's own protocol.
+    observe: Observe,
+    pick: Pick,
     default_file: &'static str,
     /// (column, categorical?)
     params: &'static [(&'static str, bool)],
@@ -35,6 +65,8 @@ struct Kind {
 const KINDS: &[Kind] = &[
     Kind {
         name: "nb201",
+        observe: Observe::OneSeed,
+        pick: Pick::Observed,
         default_file: "nasbench201_cifar10.csv.gz",
         params: &[
             ("op0", true),
@@ -50,6 +82,8 @@ const KINDS: &[Kind] = &[
     },
     Kind {
         name: "hpobench-mlp",
+        observe: Observe::Mean,
+        pick: Pick::Observed,
         default_file: "hpobench_mlp_australian.csv.gz",
         params: &[
             ("alpha", false),
@@ -64,6 +98,8 @@ const KINDS: &[Kind] = &[
     },
     Kind {
         name: "fcnet",
+        observe: Observe::OneSeed,
+        pick: Pick::Mean,
         default_file: "hpolib_fcnet_protein_structure.csv.gz",
         params: &[
             ("activation_fn_1", true),
@@ -128,8 +164,14 @@ pub fn fits(name: &str, path: &Path) -> Result<bool> {
         && header.iter().any(|h| h == kind.mean))
 }
 
-/// Loads the table problem `name` from `path`.
-pub fn load(name: &str, path: &Path) -> Result<BenchProblem> {
+/// Loads the table problem `name` from `path`, observing and picking the incumbent as given
+/// (`None`: as the benchmark's reference code does).
+pub fn load(
+    name: &str,
+    path: &Path,
+    observe: Option<Observe>,
+    pick: Option<Pick>,
+) -> Result<BenchProblem> {
     let kind = KINDS
         .iter()
         .find(|k| k.name == name)
@@ -268,14 +310,16 @@ pub fn load(name: &str, path: &Path) -> Result<BenchProblem> {
         })
         .unwrap_or_default();
     let g2 = grids.clone();
+    let observe = observe.unwrap_or(kind.observe);
     Ok(BenchProblem {
         name: format!("{name}:{stem}"),
         space,
         direction: kind.direction,
         optimum,
         budget: 100,
-        // One seed drawn at random per trial: a noisy observation of the mean.
-        noisy: true,
+        // One seed drawn at random per trial is a noisy observation of the mean.
+        noisy: observe == Observe::OneSeed,
+        pick: pick.unwrap_or(kind.pick),
         eval: Box::new(move |a: &Assignment, rng| {
             let idx: Vec<u16> = a
                 .iter()
@@ -287,9 +331,144 @@ pub fn load(name: &str, path: &Path) -> Result<BenchProblem> {
                 })
                 .collect();
             match lookup.get(&idx) {
-                Some((seeds, mean)) => (seeds[rng.random_range(0..seeds.len())], *mean),
+                Some((seeds, mean)) => match observe {
+                    Observe::OneSeed => (seeds[rng.random_range(0..seeds.len())], *mean),
+                    Observe::Mean => (*mean, *mean),
+                },
                 None => (worst, worst),
             }
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::bench::run_one;
+    use nasbo::tuner::StrategyKind;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    /// A small HPOBench-MLP-shaped table (2 values per parameter, 32 rows) whose five seeds
+    /// differ from their mean; returns its path and the rows' (seeds, mean).
+    fn hpobench_table(name: &str) -> (std::path::PathBuf, Vec<(Vec<f64>, f64)>) {
+        let dir = std::env::temp_dir().join(format!("nasbo-tables-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.csv");
+        let mut text = String::from(
+            "alpha,batch_size,depth,learning_rate_init,width,val_bal_acc_s0,val_bal_acc_s1,\
+             val_bal_acc_s2,val_bal_acc_s3,val_bal_acc_s4,val_bal_acc_mean\n",
+        );
+        let mut rows = Vec::new();
+        for i in 0..32u32 {
+            let b = |k: u32| (i >> k) & 1;
+            let mean = 0.6 + 0.01 * i as f64;
+            let seeds: Vec<f64> = (0..5).map(|s| mean + 0.004 * (s as f64 - 2.0)).collect();
+            text.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                [1e-4, 1e-2][b(0) as usize],
+                [32, 256][b(1) as usize],
+                1 + b(2),
+                [1e-3, 1e-1][b(3) as usize],
+                [16, 1024][b(4) as usize],
+                seeds
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                mean
+            ));
+            rows.push((seeds, mean));
+        }
+        std::fs::write(&path, text).unwrap();
+        (path, rows)
+    }
+
+    #[test]
+    fn hpobench_observes_the_seed_mean_by_default_and_one_seed_when_asked() {
+        let (path, rows) = hpobench_table("observe");
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let means: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        let p = load("hpobench-mlp", &path, None, None).unwrap();
+        assert!(!p.noisy, "the seed mean is a deterministic objective");
+        assert_eq!(p.pick, Pick::Observed);
+        assert!((p.optimum - 0.91).abs() < 1e-12);
+        let mut study = nasbo::tuner::Study::new(
+            p.space.clone(),
+            nasbo::tuner::StudyConfig {
+                direction: p.direction,
+                seed: 3,
+                strategy: StrategyKind::Random,
+            },
+        )
+        .unwrap();
+        let assignments: Vec<Assignment> = (0..20).map(|_| study.ask().unwrap().1).collect();
+        for a in &assignments {
+            let (obs, truth) = (p.eval)(a, &mut rng);
+            assert_eq!(obs, truth);
+            assert!(means.iter().any(|m| (m - truth).abs() < 1e-12), "{truth}");
+        }
+        let q = load("hpobench-mlp", &path, Some(Observe::OneSeed), None).unwrap();
+        assert!(q.noisy);
+        let mut differ = 0;
+        for a in &assignments {
+            let (obs, truth) = (q.eval)(a, &mut rng);
+            let row = rows.iter().find(|r| (r.1 - truth).abs() < 1e-12).unwrap();
+            assert!(
+                row.0.iter().any(|s| (s - obs).abs() < 1e-12),
+                "{obs} not a seed"
+            );
+            differ += usize::from(obs != truth);
+        }
+        assert!(
+            differ >= 10,
+            "one seed should rarely equal the mean: {differ}"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
+
+    /// A problem whose observations rank the trials differently from their true values.
+    fn misleading(pick: Pick) -> BenchProblem {
+        BenchProblem {
+            name: "misleading".into(),
+            space: Space::new(vec![Param::int("x", 0, 99)]).unwrap(),
+            direction: Direction::Maximize,
+            optimum: 99.0,
+            budget: 30,
+            noisy: true,
+            pick,
+            eval: Box::new(|a, _| {
+                let x = match a[0] {
+                    Some(Value::Int(i)) => i as f64,
+                    _ => unreachable!(),
+                };
+                // Odd x look 200 better than they are.
+                (x + if x as i64 % 2 == 1 { 200.0 } else { 0.0 }, x)
+            }),
+        }
+    }
+
+    #[test]
+    fn the_incumbent_is_the_best_observed_or_the_best_mean_as_asked() {
+        let by_obs = run_one(&misleading(Pick::Observed), &StrategyKind::Random, 5, 30).unwrap();
+        let by_mean = run_one(&misleading(Pick::Mean), &StrategyKind::Random, 5, 30).unwrap();
+        let truth = |v: f64| if v >= 200.0 { v - 200.0 } else { v };
+        let (mut best_obs, mut inc_obs, mut best_true) =
+            (f64::NEG_INFINITY, 0.0, f64::NEG_INFINITY);
+        for (o, m) in by_obs.iter().zip(&by_mean) {
+            assert_eq!(o.value, m.value, "same seed, same trials");
+            if o.value > best_obs {
+                best_obs = o.value;
+                inc_obs = truth(o.value);
+            }
+            best_true = best_true.max(truth(o.value));
+            assert_eq!(o.best, inc_obs);
+            assert_eq!(m.best, best_true);
+            assert_eq!(m.regret, 99.0 - best_true);
+        }
+        assert!(
+            by_mean.last().unwrap().best > by_obs.last().unwrap().best,
+            "the test should separate the two picks"
+        );
+    }
 }
