@@ -43,6 +43,8 @@ impl Data<'_> {
 
 /// Smallest n for which the O(n²) kernel passes run on all cores.
 const PARALLEL_MIN_N: usize = 256;
+/// Columns per block of the parallel gradient pass.
+const GRAD_BLOCK: usize = 8;
 
 /// Per-thread accumulator of the gradient pass.
 struct GradAcc {
@@ -321,16 +323,20 @@ impl<'a> Objective<'a> {
             }
         };
         let acc = if n >= PARALLEL_MIN_N {
-            (0..n)
+            // Fixed blocks of columns, summed in block order: the result does not depend on
+            // how the work was split between threads (a fold/reduce would sum in a different
+            // order from run to run, and the fit would not be reproducible).
+            let blocks: Vec<GradAcc> = (0..n.div_ceil(GRAD_BLOCK))
                 .into_par_iter()
-                .fold(
-                    || GradAcc::new(np),
-                    |mut acc, j| {
+                .map(|b| {
+                    let mut acc = GradAcc::new(np);
+                    for j in (b * GRAD_BLOCK)..((b + 1) * GRAD_BLOCK).min(n) {
                         column(j, &mut acc);
-                        acc
-                    },
-                )
-                .reduce(|| GradAcc::new(np), GradAcc::merge)
+                    }
+                    acc
+                })
+                .collect();
+            blocks.into_iter().fold(GradAcc::new(np), GradAcc::merge)
         } else {
             let mut acc = GradAcc::new(np);
             for j in 0..n {

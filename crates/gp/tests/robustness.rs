@@ -252,3 +252,33 @@ fn invalid_settings_each_name_the_setting() {
         }
     ));
 }
+
+/// Above 256 observations the kernel and gradient passes run on all cores; the fit must still
+/// be the same from run to run (the gradient's parallel sums are taken in a fixed order).
+#[test]
+fn large_fits_are_reproducible() {
+    let (n, d) = (300, 4);
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let x = DMatrix::from_fn(n, d, |_, _| next());
+    let y = DVector::from_fn(n, |i, _| {
+        (5.0 * x[(i, 0)]).sin()
+            + (0..d).map(|k| (x[(i, k)] - 0.4).powi(2)).sum::<f64>()
+            + 0.01 * next()
+    });
+    let fit = || GpParams::default().fit(&x, &y).expect("fit");
+    let first = fit();
+    for _ in 0..3 {
+        let again = fit();
+        assert_eq!(again.log_params(), first.log_params());
+        assert_eq!(
+            again.log_marginal_likelihood(),
+            first.log_marginal_likelihood()
+        );
+    }
+}
