@@ -56,5 +56,7 @@ mod prior;
 pub use error::GpError;
 pub use kernel::{Kernel, Stationary};
 pub use model::{GaussianProcess, PointGradients, Prediction, MIN_VARIANCE};
-pub use params::{GpParams, Hyperparameters, Noise, PriorSpec, Tuning, DEFAULT_NOISE_FLOOR};
+pub use params::{
+    GpParams, Hyperparameters, Noise, PriorMean, PriorSpec, Tuning, DEFAULT_NOISE_FLOOR,
+};
 pub use prior::{LogNormal, Priors};

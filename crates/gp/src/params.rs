@@ -25,6 +25,19 @@ pub enum Noise {
     Fixed(f64),
 }
 
+/// The GP's constant prior mean: what it predicts far from the data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum PriorMean {
+    /// The outputs' sample mean (the default, as scikit-learn's `normalize_y` and BoTorch's
+    /// standardization do).
+    #[default]
+    SampleMean,
+    /// This value, in the user's output units. A value at the low end of the outputs is a
+    /// pessimistic prior for maximization: regions without data are expected to be poor
+    /// rather than average (see `nasbo-tuner`'s BO).
+    Constant(f64),
+}
+
 /// Which priors the MAP objective uses.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum PriorSpec {
@@ -74,6 +87,7 @@ pub enum Tuning {
 /// | `warm_start` | none | a previous fit's hyperparameters, tried first | same kernel and dimension |
 /// | `input_bounds` | data min/max | box mapped to the unit cube | `low ≤ high`, finite |
 /// | `tuning` | `Optimize` | fit or fix the hyperparameters ([`Tuning`]) | |
+/// | `prior_mean` | `SampleMean` | the constant prior mean ([`PriorMean`]) | constant: finite |
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GpParams {
     kernel: Kernel,
@@ -87,6 +101,8 @@ pub struct GpParams {
     warm_start: Option<Vec<f64>>,
     input_bounds: Option<(Vec<f64>, Vec<f64>)>,
     tuning: Tuning,
+    #[serde(default)]
+    prior_mean: PriorMean,
 }
 
 impl Default for GpParams {
@@ -113,6 +129,7 @@ impl GpParams {
             warm_start: None,
             input_bounds: None,
             tuning: Tuning::Optimize,
+            prior_mean: PriorMean::SampleMean,
         }
     }
 
@@ -168,6 +185,11 @@ impl GpParams {
         self.tuning = tuning;
         self
     }
+    /// Sets the constant prior mean.
+    pub fn prior_mean(mut self, mean: PriorMean) -> Self {
+        self.prior_mean = mean;
+        self
+    }
     /// The kernel specification.
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
@@ -208,6 +230,11 @@ impl GpParams {
         }
         if self.max_iters == 0 {
             return bad("max_iters", "0".into(), "at least 1");
+        }
+        if let PriorMean::Constant(m) = self.prior_mean {
+            if !m.is_finite() {
+                return bad("prior_mean", m.to_string(), "must be finite");
+            }
         }
         if let PriorSpec::Custom(p) = &self.priors {
             for (name, prior) in [
@@ -327,13 +354,22 @@ impl GpParams {
                 xu[i * d + k] = (x[(i, k)] - lo[k]) / scale[k];
             }
         }
-        // Output transform.
-        let y_mean = y.mean();
-        let var = y.iter().map(|v| (v - y_mean).powi(2)).sum::<f64>() / n as f64;
+        // Output transform: scaled by the outputs' spread about their mean, centred on the
+        // prior mean.
+        let sample_mean = y.mean();
+        let var = y.iter().map(|v| (v - sample_mean).powi(2)).sum::<f64>() / n as f64;
         let mut y_scale = var.sqrt();
-        if y_scale <= 1e-14 * y_mean.abs() || !y_scale.is_normal() {
-            y_scale = if y_mean != 0.0 { y_mean.abs() } else { 1.0 };
+        if y_scale <= 1e-14 * sample_mean.abs() || !y_scale.is_normal() {
+            y_scale = if sample_mean != 0.0 {
+                sample_mean.abs()
+            } else {
+                1.0
+            };
         }
+        let y_mean = match self.prior_mean {
+            PriorMean::SampleMean => sample_mean,
+            PriorMean::Constant(m) => m,
+        };
         let ys: Vec<f64> = y.iter().map(|v| (v - y_mean) / y_scale).collect();
 
         let priors = match self.priors {

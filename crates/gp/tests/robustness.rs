@@ -2,7 +2,8 @@
 
 use nalgebra::{DMatrix, DVector};
 use nasbo_gp::{
-    GpError, GpParams, Hyperparameters, Kernel, LogNormal, Noise, PriorSpec, Priors, Tuning,
+    GpError, GpParams, Hyperparameters, Kernel, LogNormal, Noise, PriorMean, PriorSpec, Priors,
+    Tuning,
 };
 
 fn grid(n: usize, d: usize) -> DMatrix<f64> {
@@ -206,6 +207,10 @@ fn invalid_settings_each_name_the_setting() {
         (GpParams::default().local_starts(0), "local_starts"),
         (GpParams::default().max_iters(0), "max_iters"),
         (
+            GpParams::default().prior_mean(PriorMean::Constant(f64::INFINITY)),
+            "prior_mean",
+        ),
+        (
             GpParams::default().priors(PriorSpec::Custom(bad_prior)),
             "priors.lengthscale",
         ),
@@ -280,5 +285,30 @@ fn large_fits_are_reproducible() {
             again.log_marginal_likelihood(),
             first.log_marginal_likelihood()
         );
+    }
+}
+
+/// Far from the data the prediction returns to the prior mean: the sample mean by default, the
+/// given constant otherwise; at the data both fit the observations.
+#[test]
+fn prior_mean_is_what_is_predicted_far_from_the_data() {
+    // 1-D data on [0, 0.3]; bounds [0, 10] so that x = 10 is many lengthscales away.
+    let x = DMatrix::from_fn(12, 1, |i, _| 0.3 * i as f64 / 11.0);
+    let y = DVector::from_fn(12, |i, _| 2.0 + (8.0 * x[(i, 0)]).sin());
+    let far = DMatrix::from_element(1, 1, 10.0);
+    let fit = |mean: PriorMean| {
+        GpParams::default()
+            .input_bounds(vec![0.0], vec![10.0])
+            .prior_mean(mean)
+            .fit(&x, &y)
+            .expect("fit")
+    };
+    let sample = fit(PriorMean::SampleMean);
+    let low = fit(PriorMean::Constant(1.0));
+    assert!((sample.predict(&far).unwrap()[0] - y.mean()).abs() < 1e-3);
+    assert!((low.predict(&far).unwrap()[0] - 1.0).abs() < 1e-3);
+    for gp in [&sample, &low] {
+        let at = gp.predict(&x).unwrap();
+        assert!((at - &y).amax() < 0.02, "both interpolate the data");
     }
 }
