@@ -280,6 +280,8 @@ fn bench_ablation_flags_run_and_bad_values_are_refused() {
             "0",
             "--output-warp",
             "off",
+            "--prior-mean",
+            "average",
             "--out",
         ])
         .arg(&out)

@@ -12,7 +12,8 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use nasbo::tuner::testfns::Problem;
 use nasbo::tuner::{
-    Assignment, BoConfig, Direction, Outcome, OutputWarp, Space, StrategyKind, Study, StudyConfig,
+    Assignment, BoConfig, Direction, MeanLevel, Outcome, OutputWarp, Space, StrategyKind, Study,
+    StudyConfig,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -57,6 +58,10 @@ pub struct BenchArgs {
     /// problems, off for noisy ones), on, off.
     #[arg(long, value_enum, default_value_t = WarpArg::Auto)]
     output_warp: WarpArg,
+    /// `bo`: level of the GP's constant prior mean: auto (the worst value seen for
+    /// deterministic problems, the average for noisy ones), average, worst.
+    #[arg(long, value_enum, default_value_t = MeanArg::Auto)]
+    prior_mean: MeanArg,
     /// Table problems: what a trial observes: auto (as the benchmark's reference code does:
     /// one seed for nb201 and fcnet, the mean over seeds for hpobench-mlp), seed (one seed
     /// drawn at random per trial), mean (the mean over the seeds).
@@ -67,6 +72,24 @@ pub struct BenchArgs {
     /// with the best observed value), mean (the evaluated configuration with the best mean).
     #[arg(long, value_enum, default_value_t = IncumbentArg::Auto)]
     incumbent: IncumbentArg,
+}
+
+/// `--prior-mean`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MeanArg {
+    Auto,
+    Average,
+    Worst,
+}
+
+impl From<MeanArg> for MeanLevel {
+    fn from(m: MeanArg) -> Self {
+        match m {
+            MeanArg::Auto => MeanLevel::Auto,
+            MeanArg::Average => MeanLevel::Average,
+            MeanArg::Worst => MeanLevel::Worst,
+        }
+    }
 }
 
 /// `--observe`.
@@ -330,6 +353,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig {
                         boundary_prior: args.boundary_prior,
                         output_warp: args.output_warp.into(),
+                        prior_mean: args.prior_mean.into(),
                         ..c
                     }),
                     k => k,

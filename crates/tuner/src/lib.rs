@@ -44,6 +44,7 @@ pub use error::TunerError;
 pub use reinforce::Reinforce;
 pub use space::{Assignment, Condition, Param, ParamKind, Space, Value};
 pub use strategy::{
-    BoConfig, Context, EvolutionConfig, OutputWarp, ReinforceConfig, Strategy, StrategyKind,
+    BoConfig, Context, EvolutionConfig, MeanLevel, OutputWarp, ReinforceConfig, Strategy,
+    StrategyKind,
 };
 pub use study::{Direction, Outcome, Study, StudyConfig, Trial, TrialState};
