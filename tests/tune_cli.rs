@@ -49,6 +49,17 @@ case "$mode" in
 esac
 "#;
 
+/// A space file with one float parameter `x` on [low, high].
+fn x_space(dir: &Path, low: f64, high: f64) -> PathBuf {
+    let space = dir.join("space.toml");
+    std::fs::write(
+        &space,
+        format!("[[param]]\nname = \"x\"\ntype = \"float\"\nlow = {low:?}\nhigh = {high:?}\n"),
+    )
+    .unwrap();
+    space
+}
+
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {
     let space = dir.join("space.toml");
     std::fs::write(&space, SPACE).unwrap();
@@ -222,12 +233,7 @@ fn a_bad_space_is_refused_naming_the_parameter() {
 #[test]
 fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     let dir = workdir("ctrlc");
-    let space = dir.join("space.toml");
-    std::fs::write(
-        &space,
-        "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n",
-    )
-    .unwrap();
+    let space = x_space(&dir, 0.0, 1.0);
     let out = dir.join("t.csv");
     let child = nasbo()
         .args(["tune", "--space"])
@@ -361,12 +367,7 @@ fn bench_ablation_flags_run_and_bad_values_are_refused() {
 #[test]
 fn noisy_objective_with_noisy_flag() {
     let dir = workdir("noisy");
-    let space = dir.join("space.toml");
-    std::fs::write(
-        &space,
-        "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = -1.0\nhigh = 1.0\n",
-    )
-    .unwrap();
+    let space = x_space(&dir, -1.0, 1.0);
     let script = dir.join("noisy.sh");
     // (x − 0.3)² plus noise of sd ≈ 0.03 that depends on the trial number.
     std::fs::write(

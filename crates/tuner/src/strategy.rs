@@ -671,15 +671,18 @@ impl Bo {
             MeanLevel::Worst => true,
             MeanLevel::Average => false,
         };
-        let low = ys.iter().copied().fold(f64::INFINITY, f64::min);
+        // The worst residual, when the prior mean sits there (else the GP's sample mean).
+        let prior_mean = worst_mean
+            .then(|| ys.iter().copied().fold(f64::INFINITY, f64::min))
+            .filter(|v| v.is_finite());
         let y = DVector::from_vec(ys);
         let (lo, hi) = enc.bounds();
         let mut params = GpParams::new(enc.kernel())
             .input_bounds(lo, hi)
             .seed(ctx.seed ^ ctx.number as u64);
         params = params.priors(nasbo_gp::PriorSpec::Custom(self.priors(d)));
-        if worst_mean && low.is_finite() {
-            params = params.prior_mean(nasbo_gp::PriorMean::Constant(low));
+        if let Some(m) = prior_mean {
+            params = params.prior_mean(nasbo_gp::PriorMean::Constant(m));
         }
         if !self.config.noisy {
             // A deterministic objective is interpolated closely: the floor of the noise
