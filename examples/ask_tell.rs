@@ -27,9 +27,8 @@ fn main() -> Result<(), TunerError> {
         Param::categorical("connection", &["conv", "pool", "skip"]),
     ])?;
     let config = StudyConfig {
-        direction: Direction::Maximize,
         seed: 42,
-        ..Default::default()
+        ..StudyConfig::new(Direction::Maximize)
     };
     let mut study = Study::new(space, config)?;
     for _ in 0..30 {
@@ -41,13 +40,7 @@ fn main() -> Result<(), TunerError> {
             unreachable!("the space fixes the types")
         };
         let acc = accuracy(lr, depth, width, &conn);
-        study.tell(
-            trial,
-            Outcome::Complete {
-                value: acc,
-                metrics: vec![],
-            },
-        )?;
+        study.tell(trial, Outcome::value(acc))?;
         println!(
             "trial {trial:2}: lr={lr:.2e} depth={depth:2} width={width:3} {conn:4} → {acc:.4}"
         );
@@ -56,7 +49,7 @@ fn main() -> Result<(), TunerError> {
     println!(
         "best: trial {} accuracy {:.4} {}",
         best.number,
-        best.value.unwrap_or(f64::NAN),
+        best.value().unwrap_or(f64::NAN),
         study.space().to_json(&best.params)
     );
     Ok(())

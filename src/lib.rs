@@ -7,8 +7,13 @@
 //! - [`gp`] (`nasbo-gp`): the Gaussian-process surrogate;
 //! - [`acq`] (`nasbo-acq`): acquisition functions and their optimizer;
 //! - [`tuner`] (`nasbo-tuner`): search spaces, ask/tell studies, strategies, CSV;
-//! - [`train`] (`nasbo-train`): builds and trains networks with candle.
+//! - [`train`] (`nasbo-train`): builds and trains networks with candle;
+//!
+//! and [`nas`], the main job as a library: the default search spaces and the objective that
+//! trains a trial's network.
 #![warn(missing_docs)]
+
+pub mod nas;
 
 pub use nasbo_acq as acq;
 pub use nasbo_gp as gp;

@@ -1,4 +1,5 @@
-//! The `nasbo` command line: `tune` any program, `bench` strategies on test problems.
+//! The `nasbo` command line: `nas` (the main job), `tune` any program, ask/tell from the
+//! shell, `bench` strategies on test problems. Unix only (process groups and signals).
 
 use std::process::ExitCode;
 
@@ -25,6 +26,14 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Search architectures and training settings of a network on a data set, with candle.
     Nas(cli::nas::NasArgs),
+    /// Reserve the next trial of a study and print it as JSON: {"trial": N, "params": {...}}.
+    Ask(cli::storage::AskArgs),
+    /// Record the result of a trial reserved with `nasbo ask`.
+    Tell(cli::storage::TellArgs),
+    /// Write a study's trials as CSV (the format of `nasbo tune --out`).
+    Export(cli::storage::ExportArgs),
+    /// List the studies in a storage with their trials by state.
+    Studies(cli::storage::StudiesArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +42,10 @@ fn main() -> ExitCode {
         Command::Tune(args) => cli::tune::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Nas(args) => cli::nas::run(args),
+        Command::Ask(args) => cli::storage::ask(args),
+        Command::Tell(args) => cli::storage::tell(args),
+        Command::Export(args) => cli::storage::export(args),
+        Command::Studies(args) => cli::storage::studies(args),
     };
     match result {
         Ok(code) => code,

@@ -117,6 +117,7 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
             "param_n",
             "param_mode",
             "metric_width",
+            "source",
             "started_at",
             "finished_at",
             "duration_s",
@@ -127,7 +128,7 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
     assert_eq!(rows.len(), 12);
     let mut seen = std::collections::HashSet::new();
     for r in &rows {
-        let (state, mode, error) = (&r[1], &r[5], &r[11]);
+        let (state, mode, error) = (&r[1], &r[5], &r[12]);
         seen.insert(mode.clone());
         match mode.as_str() {
             "ok" => {
@@ -148,7 +149,7 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
             "slow" => {
                 assert_eq!(state, "failed");
                 assert!(error.contains("timed out after 1.0 s"), "{error}");
-                let d: f64 = r[9].parse().unwrap();
+                let d: f64 = r[10].parse().unwrap();
                 assert!(d < 10.0, "the hung command was not stopped: {d} s");
             }
             _ => {
@@ -157,29 +158,40 @@ fn tunes_an_external_command_with_failures_and_timeouts() {
             }
         }
         assert!(
-            r[7].ends_with('Z') && r[7].contains('T'),
+            r[8].ends_with('Z') && r[8].contains('T'),
             "ISO 8601 time: {}",
+            r[8]
+        );
+        let s: f64 = r[11].parse().unwrap();
+        assert!(s >= 0.0);
+        assert!(
+            ["initial", "model"].contains(&r[7].as_str()),
+            "source {}",
             r[7]
         );
-        let s: f64 = r[10].parse().unwrap();
-        assert!(s >= 0.0);
     }
     assert_eq!(seen.len(), 4, "every mode was tried: {seen:?}");
+    // Each trial's output is kept, and a failure says where.
+    let bad = rows.iter().find(|r| r[5] == "bad").unwrap();
+    let log = dir
+        .join("trials.logs")
+        .join(format!("trial-{}.stderr", bad[0]));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("diverged at step 3"), "{text}");
+    assert!(bad[12].contains(&log.display().to_string()), "{}", bad[12]);
+    let ok = rows.iter().find(|r| r[5] == "ok").unwrap();
+    let text = std::fs::read_to_string(
+        dir.join("trials.logs")
+            .join(format!("trial-{}.stdout", ok[0])),
+    )
+    .unwrap();
+    assert!(text.contains("training trial"), "{text}");
 
-    // Resume: the record is kept and the study goes on to 15 trials.
+    // Re-running the command continues the study (kept beside the CSV) to 15 trials.
     let res = nasbo()
         .args(["tune", "--space"])
         .arg(&space)
-        .args([
-            "--trials",
-            "15",
-            "--seed",
-            "4",
-            "--trial-timeout",
-            "1",
-            "--resume",
-        ])
-        .arg(&out)
+        .args(["--trials", "15", "--seed", "4", "--trial-timeout", "1"])
         .arg("--out")
         .arg(&out)
         .args(["--", "sh"])
@@ -231,16 +243,17 @@ fn a_bad_space_is_refused_naming_the_parameter() {
 }
 
 #[test]
-fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
-    let dir = workdir("ctrlc");
+fn ctrl_c_stops_cleanly_and_the_printed_command_continues() {
+    let dir = workdir("ctrlc").join("a dir with spaces");
+    std::fs::create_dir_all(&dir).unwrap();
     let space = x_space(&dir, 0.0, 1.0);
     let out = dir.join("t.csv");
     let child = nasbo()
         .args(["tune", "--space"])
         .arg(&space)
-        .args(["--trials", "50", "--out"])
+        .args(["--trials", "8", "--out"])
         .arg(&out)
-        .args(["--", "sh", "-c", "sleep 0.3; echo {x}"])
+        .args(["--", "sh", "-c", "sleep 0.4; echo \"$1\"", "sh", "{x}"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -252,19 +265,40 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     let res = child.wait_with_output().unwrap();
     assert_eq!(res.status.code(), Some(130));
     let err = String::from_utf8_lossy(&res.stderr);
-    assert!(
-        err.contains("resume with") && err.contains("--resume"),
-        "{err}"
-    );
-    let (_, rows) = read_csv(&out);
-    assert!(!rows.is_empty() && rows.len() < 50);
+    assert!(err.contains("run the same command again"), "{err}");
+    let (header, rows) = read_csv(&out);
+    assert!(!rows.is_empty() && rows.len() < 8, "{rows:?}");
     assert!(rows.iter().filter(|r| r[1] == "complete").count() >= 1);
+    // The interrupted trial is not a failure: it waits to be run again.
+    let err_col = header.iter().position(|h| h == "error").unwrap();
     assert!(
-        rows.iter()
-            .all(|r| r[1] == "complete" || r.last().unwrap().contains("interrupted")),
+        rows.iter().all(|r| r[1] == "complete"
+            || (r[1] == "queued" && r[err_col].contains("interrupted"))),
         "{rows:?}"
     );
-    std::fs::remove_dir_all(&dir).ok();
+    let queued: Vec<String> = rows
+        .iter()
+        .filter(|r| r[1] == "queued")
+        .map(|r| r[3].clone())
+        .collect();
+    // The printed command, pasted into a shell, continues the study to its 8 trials.
+    let line = err.lines().last().unwrap().trim();
+    let again = Command::new("sh").arg("-c").arg(line).output().unwrap();
+    assert!(
+        again.status.success(),
+        "`{line}`: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let (_, rows) = read_csv(&out);
+    assert_eq!(rows.len(), 8);
+    assert!(rows.iter().all(|r| r[1] == "complete"), "{rows:?}");
+    for x in queued {
+        assert!(
+            rows.iter().any(|r| r[3] == x),
+            "the interrupted trial ({x}) was run again"
+        );
+    }
+    std::fs::remove_dir_all(dir.parent().unwrap()).ok();
 }
 
 #[test]

@@ -6,10 +6,12 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
+use nasbo::tuner::run::{run as run_loop, RunConfig, TrialHandle};
 use nasbo::tuner::testfns::Problem;
 use nasbo::tuner::{
     Assignment, BoConfig, Direction, MeanLevel, Outcome, OutputWarp, Space, StrategyKind, Study,
@@ -17,6 +19,7 @@ use nasbo::tuner::{
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::progress::Progress;
 use super::tables::{Observe, Pick};
@@ -215,7 +218,7 @@ pub struct CurvePoint {
     pub regret: f64,
 }
 
-/// Runs one strategy on one problem with one seed.
+/// Runs one strategy on one problem with one seed, through the shared run loop.
 pub fn run_one(
     problem: &BenchProblem,
     strategy: &StrategyKind,
@@ -232,24 +235,40 @@ pub fn run_one(
     let mut study = Study::new(
         problem.space.clone(),
         StudyConfig {
-            direction: problem.direction,
             seed,
             strategy,
+            ..StudyConfig::new(problem.direction)
         },
     )?;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xBE9C_4000);
+    // One generator per run, drawn in trial order (the loop runs one trial at a time).
+    let rng = Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0xBE9C_4000));
+    let truths = Mutex::new(Vec::with_capacity(trials));
+    let objective = |t: &TrialHandle| {
+        let (observed, truth) = match rng.lock() {
+            Ok(mut r) => (problem.eval)(t.params(), &mut r),
+            Err(_) => return Outcome::failed("the generator's lock is poisoned"),
+        };
+        if let Ok(mut v) = truths.lock() {
+            v.push((t.number(), truth));
+        }
+        Outcome::value(observed)
+    };
+    run_loop(
+        &mut study,
+        &objective,
+        &RunConfig::trials(trials),
+        &mut |_| {},
+    )?;
+    let truths = truths.into_inner().unwrap_or_default();
     let mut incumbent: Option<(f64, f64)> = None; // (picked on, regret-value)
     let mut curve = Vec::with_capacity(trials);
-    for i in 0..trials {
-        let (n, a) = study.ask()?;
-        let (observed, truth) = (problem.eval)(&a, &mut rng);
-        study.tell(
-            n,
-            Outcome::Complete {
-                value: observed,
-                metrics: vec![],
-            },
-        )?;
+    for (i, t) in study.trials().iter().enumerate() {
+        let observed = t.value().context("a bench trial has no value")?;
+        let truth = truths
+            .iter()
+            .find(|(n, _)| *n == t.number)
+            .map(|x| x.1)
+            .context("a bench trial has no regret value")?;
         let key = match problem.pick {
             Pick::Observed => observed,
             Pick::Mean => truth,
@@ -285,8 +304,6 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// One run: strategy, problem, seed, curve.
 type Run = (String, String, u64, Vec<CurvePoint>);
 type Runs = Vec<Run>;
-/// A finished task: its index and its run.
-type Finished = (usize, Result<Run>);
 /// Curves grouped by (problem, strategy).
 type Groups<'a> = Vec<((String, String), Vec<&'a Vec<CurvePoint>>)>;
 
@@ -373,21 +390,17 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         }
     }
     let total = tasks.len();
-    let progress = Arc::new(Progress::new(total as u64, "runs"));
-    let queue = Arc::new(Mutex::new(
-        tasks.into_iter().enumerate().collect::<Vec<_>>(),
-    ));
-    let results: Arc<Mutex<Vec<Finished>>> = Arc::new(Mutex::new(Vec::new()));
-    let workers: Vec<_> = (0..args.jobs.min(total))
-        .map(|_| {
-            let (queue, results, progress) = (queue.clone(), results.clone(), progress.clone());
-            let trials = args.trials;
-            std::thread::spawn(move || loop {
-                let task = queue.lock().expect("queue").pop();
-                let Some((i, (p, sname, s, seed))) = task else {
-                    break;
-                };
-                let budget = trials.unwrap_or(p.budget);
+    let progress = Progress::new(total as u64, "runs");
+    let done = AtomicUsize::new(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.min(total.max(1)))
+        .build()
+        .context("starting the bench's threads")?;
+    let results: Vec<Result<Run>> = pool.install(|| {
+        tasks
+            .into_par_iter()
+            .map(|(p, sname, s, seed)| {
+                let budget = args.trials.unwrap_or(p.budget);
                 let started = std::time::Instant::now();
                 let r =
                     run_one(&p, &s, seed, budget).map(|c| (sname.clone(), p.name.clone(), seed, c));
@@ -400,20 +413,14 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     ),
                     Err(e) => format!("{sname} on {} seed {seed}: error {e}", p.name),
                 };
-                let mut res = results.lock().expect("results");
-                res.push((i, r));
-                progress.update(res.len() as u64, &msg);
+                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                progress.update(n as u64, &msg);
+                r
             })
-        })
-        .collect();
-    for w in workers {
-        w.join()
-            .map_err(|_| anyhow::anyhow!("a bench worker panicked"))?;
-    }
+            .collect()
+    });
     progress.finish();
-    let mut results = std::mem::take(&mut *results.lock().expect("results"));
-    results.sort_by_key(|(i, _)| *i);
-    let runs: Runs = results.into_iter().map(|(_, r)| r).collect::<Result<_>>()?;
+    let runs: Runs = results.into_iter().collect::<Result<_>>()?;
     write_curves(&args.out, &runs)?;
     println!("{}", summary(&runs));
     let plot = args

@@ -1,7 +1,20 @@
-//! Subcommands of the `nasbo` binary.
+//! Subcommands of the `nasbo` binary. They parse flags and print; the work is in the
+//! libraries (the run loop in `nasbo_tuner::run`, the trainer in `nasbo::nas`).
 
 pub mod bench;
 pub mod nas;
 pub mod progress;
+pub mod session;
+pub mod shell;
+pub mod storage;
 pub mod tables;
 pub mod tune;
+
+/// `n thing` or `n things`.
+pub fn plural(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("{n} {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}

@@ -396,9 +396,9 @@ mod tests {
         let mut study = nasbo::tuner::Study::new(
             p.space.clone(),
             nasbo::tuner::StudyConfig {
-                direction: p.direction,
                 seed: 3,
                 strategy: StrategyKind::Random,
+                ..nasbo::tuner::StudyConfig::new(p.direction)
             },
         )
         .unwrap();

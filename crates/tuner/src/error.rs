@@ -61,6 +61,32 @@ pub enum TunerError {
     /// The acquisition optimizer failed.
     #[error(transparent)]
     Acquisition(#[from] nasbo_acq::AcqError),
+    /// A storage (database) that cannot be opened, read or written; `url` has no password.
+    #[error("storage {url}: {reason}")]
+    Storage {
+        /// The storage's URL, its password hidden.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A study name the storage does not hold.
+    #[error("storage {url} has no study `{name}`{}", known_studies(known))]
+    UnknownStudy {
+        /// The name asked for.
+        name: String,
+        /// The storage's URL, its password hidden.
+        url: String,
+        /// The studies it holds.
+        known: Vec<String>,
+    },
+    /// A study that exists with another definition than the one given.
+    #[error("study `{name}`: {reason}")]
+    StudyMismatch {
+        /// The study.
+        name: String,
+        /// What differs, and what to do.
+        reason: String,
+    },
     /// Reading or writing a file.
     #[error("{path}: {source}")]
     Io {
@@ -70,4 +96,12 @@ pub enum TunerError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn known_studies(known: &[String]) -> String {
+    if known.is_empty() {
+        " (it holds none)".into()
+    } else {
+        format!(" (it holds: {})", known.join(", "))
+    }
 }

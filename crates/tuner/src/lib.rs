@@ -1,10 +1,19 @@
-//! # nasbo-tuner: search spaces, ask/tell studies, strategies and CSV
+//! # nasbo-tuner: search spaces, ask/tell studies, strategies, storage and the run loop
 //!
 //! What users touch: define a [`Space`], let a [`Study`] propose ([`Study::ask`]), evaluate,
 //! record the result ([`Study::tell`]), and export every trial to CSV
-//! ([`csv_io::write_trials`]). Strategies ([`StrategyKind`]): `bo` (the default: a Sobol
-//! initial design, then a Gaussian process from `nasbo-gp` with LogEI from `nasbo-acq`),
-//! `random`, `sobol`, `evolution` (regularized evolution) and `reinforce`.
+//! ([`study::csv::write_trials`]). Or hand the study an [`run::Objective`] (a closure, an
+//! external command, a training run) and let [`run::run`] drive it: parallel evaluations,
+//! timeouts, Ctrl-C, a CSV rewritten after every trial.
+//!
+//! Strategies ([`StrategyKind`]): `bo` (the default: a Sobol initial design, then a Gaussian
+//! process from `nasbo-gp` with LogEI from `nasbo-acq`; its model is [`bo::fit_surrogate`]),
+//! `random`, `sobol`, `evolution` (regularized evolution) and `reinforce`. A study keeps its
+//! trials in a [`Storage`]: in memory, a CSV file, or a database.
+//!
+//! The flow, one way: `space` (what may be tried) → `trial` (the records) → `study` (a storage
+//! of trials, asked and told) → `strategy` (a proposal from the stored trials, via `bo`'s
+//! model) → `run` (the loop that evaluates objectives).
 //!
 //! ```
 //! use nasbo_tuner::{Direction, Outcome, Param, Space, Study, StudyConfig, TunerError};
@@ -14,37 +23,36 @@
 //!     Param::int("depth", 1, 8),
 //!     Param::categorical("connection", &["conv", "pool", "skip"]),
 //! ])?;
-//! let config = StudyConfig { direction: Direction::Maximize, seed: 7, ..Default::default() };
+//! let config = StudyConfig { seed: 7, ..StudyConfig::new(Direction::Maximize) };
 //! let mut study = Study::new(space, config)?;
 //! for _ in 0..12 {
 //!     let (trial, params) = study.ask()?;
 //!     let lr = params[0].as_ref().unwrap().as_f64().unwrap();
 //!     let depth = params[1].as_ref().unwrap().as_f64().unwrap();
 //!     let accuracy = 0.9 - (lr.log10() + 2.0).powi(2) * 0.05 - (depth - 4.0).abs() * 0.01;
-//!     study.tell(trial, Outcome::Complete { value: accuracy, metrics: vec![] })?;
+//!     study.tell(trial, Outcome::value(accuracy))?;
 //! }
 //! let mut csv = Vec::new();
-//! nasbo_tuner::csv_io::write_trials(study.space(), study.trials(), &mut csv).unwrap();
+//! nasbo_tuner::study::csv::write_trials(study.space(), study.trials(), &mut csv).unwrap();
 //! assert!(String::from_utf8(csv).unwrap().starts_with("trial,state,value,param_lr"));
 //! # Ok::<(), TunerError>(())
 //! ```
 #![warn(missing_docs)]
 
-pub mod csv_io;
-pub mod encode;
+pub mod bo;
 mod error;
-mod reinforce;
+pub mod run;
 pub mod space;
 pub mod strategy;
-mod study;
+pub mod study;
 pub mod testfns;
-pub mod warp;
+mod trial;
 
+pub use bo::{BoConfig, MeanLevel, OutputWarp};
 pub use error::TunerError;
-pub use reinforce::Reinforce;
 pub use space::{Assignment, Condition, Param, ParamKind, Space, Value};
 pub use strategy::{
-    BoConfig, Context, EvolutionConfig, MeanLevel, OutputWarp, ReinforceConfig, Strategy,
-    StrategyKind,
+    Context, EvolutionConfig, Proposal, Reinforce, ReinforceConfig, Strategy, StrategyKind,
 };
-pub use study::{Direction, Outcome, Study, StudyConfig, Trial, TrialState};
+pub use study::{Storage, Study, StudyConfig, StudyRecord};
+pub use trial::{Direction, Outcome, Source, Trial, TrialState};

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use nasbo_tuner::csv_io::{read_trials, write_atomic, write_trials};
+use nasbo_tuner::study::csv::{read_trials, write_atomic, write_trials};
 use nasbo_tuner::testfns::Problem;
 use nasbo_tuner::{
     Condition, Direction, Outcome, Param, Space, StrategyKind, Study, StudyConfig, TrialState,
@@ -11,9 +11,9 @@ use nasbo_tuner::{
 
 fn run(problem: &Problem, strategy: &str, trials: usize, seed: u64) -> Study {
     let config = StudyConfig {
-        direction: Direction::Minimize,
         seed,
         strategy: StrategyKind::parse(strategy).unwrap(),
+        ..StudyConfig::new(Direction::Minimize)
     };
     let mut study = Study::new(problem.space.clone(), config).unwrap();
     for _ in 0..trials {
@@ -22,7 +22,7 @@ fn run(problem: &Problem, strategy: &str, trials: usize, seed: u64) -> Study {
             .tell(
                 n,
                 Outcome::Complete {
-                    value: problem.eval(&a),
+                    values: vec![problem.eval(&a)],
                     metrics: vec![("twice".into(), 2.0 * problem.eval(&a))],
                 },
             )
@@ -32,7 +32,7 @@ fn run(problem: &Problem, strategy: &str, trials: usize, seed: u64) -> Study {
 }
 
 fn best(study: &Study) -> f64 {
-    study.best().unwrap().value.unwrap()
+    study.best().unwrap().value().unwrap()
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn pending_trials_get_different_proposals() {
             .tell(
                 n,
                 Outcome::Complete {
-                    value: p.eval(&a),
+                    values: vec![p.eval(&a)],
                     metrics: vec![],
                 },
             )
@@ -131,7 +131,7 @@ fn pending_trials_get_different_proposals() {
             .tell(
                 n,
                 Outcome::Complete {
-                    value: p.eval(&a),
+                    values: vec![p.eval(&a)],
                     metrics: vec![],
                 },
             )
@@ -160,7 +160,7 @@ fn failures_are_kept_and_bad_tells_change_nothing() {
                 .tell(
                     n,
                     Outcome::Complete {
-                        value: p.eval(&a),
+                        values: vec![p.eval(&a)],
                         metrics: vec![],
                     },
                 )
@@ -182,7 +182,7 @@ fn failures_are_kept_and_bad_tells_change_nothing() {
         study.tell(
             0,
             Outcome::Complete {
-                value: 1.0,
+                values: vec![1.0],
                 metrics: vec![]
             }
         ),
@@ -196,7 +196,7 @@ fn failures_are_kept_and_bad_tells_change_nothing() {
         .tell(
             n,
             Outcome::Complete {
-                value: f64::NAN,
+                values: vec![f64::NAN],
                 metrics: vec![]
             }
         )
@@ -205,7 +205,7 @@ fn failures_are_kept_and_bad_tells_change_nothing() {
         .tell(
             n,
             Outcome::Complete {
-                value: 1.0,
+                values: vec![1.0],
                 metrics: vec![("m".into(), f64::INFINITY)]
             }
         )
@@ -248,7 +248,7 @@ fn conditional_parameters_are_absent_when_inactive() {
                 .tell(
                     n,
                     Outcome::Complete {
-                        value: v,
+                        values: vec![v],
                         metrics: vec![],
                     },
                 )
@@ -274,19 +274,21 @@ fn csv_round_trips_and_resumes() {
     let dir = std::env::temp_dir().join(format!("nasbo-csv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("t.csv");
-    write_atomic(&study, &path).unwrap();
+    write_atomic(study.space(), study.trials(), &path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("trial,state,value,param_x,param_n,param_c,metric_twice,started_at,finished_at,duration_s,suggest_s,error\n"), "{text}");
+    assert!(text.starts_with("trial,state,value,param_x,param_n,param_c,metric_twice,source,started_at,finished_at,duration_s,suggest_s,error\n"), "{text}");
     let back = read_trials(&p.space, &path).unwrap();
     assert_eq!(back.len(), 14);
     for (a, b) in study.trials().iter().zip(&back) {
         assert_eq!(a.params, b.params);
-        assert_eq!(a.value, b.value);
+        assert_eq!(a.values, b.values);
+        assert_eq!(a.source, b.source);
         assert_eq!(a.state, b.state);
         assert_eq!(a.metrics, b.metrics);
         assert_eq!(a.error, b.error);
     }
-    // Resuming: a new study continues from the record; the running trial becomes failed.
+    // Resuming: a new study continues from the record; the running trial is queued and run
+    // again first, with its number and parameters.
     let mut resumed = Study::new(
         p.space.clone(),
         StudyConfig {
@@ -295,8 +297,10 @@ fn csv_round_trips_and_resumes() {
         },
     )
     .unwrap();
-    resumed.add_trials(back).unwrap();
-    assert_eq!(resumed.trials()[13].state, TrialState::Failed);
+    resumed.add_trials(back, None).unwrap();
+    assert_eq!(resumed.trials()[13].state, TrialState::Queued);
+    let (n, a) = resumed.ask().unwrap();
+    assert_eq!((n, &a), (13, &study.trials()[13].params));
     let (n, a) = resumed.ask().unwrap();
     assert_eq!(n, 14);
     assert!(!resumed.trials()[..14].iter().any(|t| t.params == a));
@@ -397,12 +401,12 @@ fn boundary_prior_keeps_irrelevant_parameters_off_the_faces() {
         let mut total = 0;
         for seed in 0..3 {
             let config = StudyConfig {
-                direction: Direction::Minimize,
                 seed,
                 strategy: StrategyKind::Bo(nasbo_tuner::BoConfig {
                     boundary_prior,
                     ..Default::default()
                 }),
+                ..StudyConfig::new(Direction::Minimize)
             };
             let mut study = Study::new(space.clone(), config).unwrap();
             for i in 0..30 {
@@ -418,15 +422,7 @@ fn boundary_prior_keeps_irrelevant_parameters_off_the_faces() {
                     }
                 }
                 let value = (x[0] - 0.3).powi(2) + (x[1] - 0.6).powi(2);
-                study
-                    .tell(
-                        n,
-                        Outcome::Complete {
-                            value,
-                            metrics: vec![],
-                        },
-                    )
-                    .unwrap();
+                study.tell(n, Outcome::value(value)).unwrap();
             }
         }
         count as f64 / total as f64

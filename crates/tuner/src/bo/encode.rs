@@ -17,7 +17,7 @@ use crate::TunerError;
 
 /// Integers with more admissible values than this are searched as a continuous coordinate
 /// and rounded.
-pub const MAX_ORDINAL_VALUES: i64 = 100_000;
+pub const MAX_ORDINAL_VALUES: u64 = 100_000;
 
 /// The map between assignments and model inputs.
 #[derive(Clone, Debug)]
@@ -59,7 +59,10 @@ impl Encoder {
                     if count <= MAX_ORDINAL_VALUES {
                         let (a, b) = (scale(*low as f64, *log), scale(*high as f64, *log));
                         let values = (0..count)
-                            .map(|k| (scale((low + k * step) as f64, *log) - a) / (b - a))
+                            .map(|k| {
+                                let v = Param::int_value(*low, *high, *step, k);
+                                (scale(v as f64, *log) - a) / (b - a)
+                            })
                             .collect();
                         dims.push(Dim::Ordinal { values });
                     } else {
@@ -166,13 +169,15 @@ impl Encoder {
                     log,
                     step,
                 } => match dim {
-                    Dim::Ordinal { .. } => Value::Int(low + dim.index_of(u) as i64 * step),
+                    Dim::Ordinal { .. } => {
+                        Value::Int(Param::int_value(*low, *high, *step, dim.index_of(u) as u64))
+                    }
                     _ => {
                         let (a, b) = (scale(*low as f64, *log), scale(*high as f64, *log));
                         let raw = a + u * (b - a);
                         let v = if *log { raw.exp() } else { raw };
-                        let k = ((v - *low as f64) / *step as f64).round() as i64;
-                        Value::Int((low + k * step).clamp(*low, *high))
+                        let k = ((v - *low as f64) / *step as f64).round().max(0.0) as u64;
+                        Value::Int(Param::int_value(*low, *high, *step, k))
                     }
                 },
                 ParamKind::Categorical { choices } => {

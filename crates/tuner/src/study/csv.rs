@@ -1,14 +1,16 @@
 //! CSV, the exchange format: one row per trial, columns
-//! `trial,state,value,param_<name>...,metric_<name>...,started_at,finished_at,duration_s,suggest_s,error`.
+//! `trial,state,value,param_<name>...,metric_<name>...,source,started_at,finished_at,duration_s,suggest_s,error`.
 //! Times are ISO 8601 (RFC 3339, UTC, milliseconds). Empty cells: an inactive parameter, a
-//! missing value or metric, a trial not finished.
+//! missing value or metric, a trial not finished. `source` says where the parameters came
+//! from ([`Source::text`]: `model`, `initial`, `fallback: <reason>`, `warm-start`, `manual`).
+//! Files without a `source` column (written before it existed) read as `model`.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::space::Space;
-use crate::study::{Study, Trial, TrialState};
+use crate::space::{format_float, Space};
+use crate::trial::{Source, Trial, TrialState};
 use crate::TunerError;
 
 /// The fixed columns after the metrics.
@@ -45,13 +47,14 @@ pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result
     let mut header: Vec<String> = vec!["trial".into(), "state".into(), "value".into()];
     header.extend(space.params().iter().map(|p| format!("param_{}", p.name)));
     header.extend(metrics.iter().map(|m| format!("metric_{m}")));
+    header.push("source".into());
     header.extend(TAIL.iter().map(|s| s.to_string()));
     w.write_record(&header)?;
     for t in trials {
         let mut row: Vec<String> = vec![
             t.number.to_string(),
             t.state.name().into(),
-            t.value.map(|v| v.to_string()).unwrap_or_default(),
+            t.value().map(format_float).unwrap_or_default(),
         ];
         row.extend(
             t.params
@@ -62,9 +65,10 @@ pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result
             t.metrics
                 .iter()
                 .find(|(n, _)| n == m)
-                .map(|(_, v)| v.to_string())
+                .map(|(_, v)| format_float(*v))
                 .unwrap_or_default()
         }));
+        row.push(t.source.text());
         row.push(time(t.started_at));
         row.push(time(t.finished_at));
         row.push(
@@ -82,7 +86,7 @@ pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result
 
 /// Writes the study's CSV atomically: to a temporary file beside `path`, then renamed over it,
 /// so a reader (or an interruption) never sees half a file.
-pub fn write_atomic(study: &Study, path: &Path) -> Result<(), TunerError> {
+pub fn write_atomic(space: &Space, trials: &[Trial], path: &Path) -> Result<(), TunerError> {
     let io = |source: std::io::Error| TunerError::Io {
         path: path.display().to_string(),
         source,
@@ -99,8 +103,7 @@ pub fn write_atomic(study: &Study, path: &Path) -> Result<(), TunerError> {
     {
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         let mut buf = Vec::new();
-        write_trials(study.space(), study.trials(), &mut buf)
-            .map_err(|e| io(std::io::Error::other(e)))?;
+        write_trials(space, trials, &mut buf).map_err(|e| io(std::io::Error::other(e)))?;
         f.write_all(&buf).map_err(io)?;
         f.sync_all().map_err(io)?;
     }
@@ -165,7 +168,9 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
         .filter_map(|(i, h)| h.strip_prefix("metric_").map(|n| (n.to_string(), i)))
         .collect();
     let tail: Vec<Option<usize>> = TAIL.iter().map(|n| col(n)).collect();
+    let source_col = col("source");
     let mut trials = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| err(i + 2, e.to_string()))?;
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(i + 2);
@@ -179,11 +184,19 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
         let number: usize = cell(0)
             .parse()
             .map_err(|_| err(line, format!("trial `{}` is not a number", cell(0))))?;
+        if let Some(first) = seen.insert(number, line) {
+            return Err(err(
+                line,
+                format!(
+                    "trial {number} appears twice (first on line {first}); remove one of the rows"
+                ),
+            ));
+        }
         let state = TrialState::parse(cell(1)).ok_or_else(|| {
             err(
                 line,
                 format!(
-                    "state `{}` is not complete, failed, pruned or running",
+                    "state `{}` is not complete, failed, pruned, running or queued",
                     cell(1)
                 ),
             )
@@ -241,13 +254,25 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
             .map(cell)
             .filter(|s| !s.is_empty())
             .map(String::from);
+        let source = match source_col.map(cell) {
+            None | Some("") => Source::Model,
+            Some(s) => Source::parse(s).ok_or_else(|| {
+                err(
+                    line,
+                    format!(
+                        "source `{s}` is not model, initial, fallback: …, warm-start or manual"
+                    ),
+                )
+            })?,
+        };
         trials.push(Trial {
             number,
             state,
             params,
-            value,
+            values: value.into_iter().collect(),
             metrics,
             intermediate: Vec::new(),
+            source,
             started_at,
             finished_at,
             suggest_s,

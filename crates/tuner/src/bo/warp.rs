@@ -50,6 +50,31 @@ fn psi(z: f64, lambda: f64) -> f64 {
     }
 }
 
+fn psi_inverse(t: f64, lambda: f64) -> f64 {
+    if t >= 0.0 {
+        if lambda.abs() < 1e-8 {
+            t.exp_m1()
+        } else {
+            let base = 1.0 + lambda * t;
+            if base <= 0.0 {
+                return f64::INFINITY;
+            }
+            (base.ln() / lambda).exp_m1()
+        }
+    } else {
+        let l2 = 2.0 - lambda;
+        if l2.abs() < 1e-8 {
+            -(-t).exp_m1()
+        } else {
+            let base = 1.0 - l2 * t;
+            if base <= 0.0 {
+                return f64::NEG_INFINITY;
+            }
+            -(base.ln() / l2).exp_m1()
+        }
+    }
+}
+
 fn profile_loglik(z: &[f64], lambda: f64) -> f64 {
     let n = z.len() as f64;
     let t: Vec<f64> = z.iter().map(|&v| psi(v, lambda)).collect();
@@ -136,6 +161,12 @@ impl YeoJohnson {
     pub fn apply(&self, y: f64) -> f64 {
         psi((y - self.mean) / self.sd, self.lambda)
     }
+
+    /// The value whose transform is `t` (the inverse of [`YeoJohnson::apply`]; ±∞ beyond the
+    /// transform's range, which is bounded on one side for λ < 0 or λ > 2).
+    pub fn invert(&self, t: f64) -> f64 {
+        self.mean + self.sd * psi_inverse(t, self.lambda)
+    }
 }
 
 #[cfg(test)]
@@ -160,6 +191,25 @@ mod tests {
         // continuity at the special powers
         assert!((psi(0.7, 1e-9) - psi(0.7, 0.0)).abs() < 1e-8);
         assert!((psi(-0.7, 2.0 - 1e-9) - psi(-0.7, 2.0)).abs() < 1e-8);
+    }
+
+    #[test]
+    fn invert_undoes_apply() {
+        for &l in &[-1.5, 0.0, 0.7, 1.0, 2.0, 3.5] {
+            let t = YeoJohnson {
+                mean: 2.0,
+                sd: 3.0,
+                lambda: l,
+            };
+            for i in -40..=40 {
+                let y = 2.0 + i as f64 / 8.0;
+                let back = t.invert(t.apply(y));
+                assert!(
+                    (back - y).abs() < 1e-9 * y.abs().max(1.0),
+                    "λ = {l}, y = {y}: {back}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -13,10 +13,50 @@
 
 use rand::{Rng, RngCore};
 
+use super::{Context, Proposal, Strategy};
 use crate::space::{Assignment, Param, ParamKind, Space, Value};
-use crate::strategy::{Context, ReinforceConfig, Strategy};
-use crate::study::TrialState;
+use crate::trial::{Source, TrialState};
 use crate::TunerError;
+
+/// Settings of the `reinforce` strategy (REINFORCE with a moving-average baseline, as in the
+/// NAS-Bench-201 paper's baselines).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReinforceConfig {
+    /// Learning rate of the policy logits (default 0.1).
+    pub learning_rate: f64,
+    /// Momentum of the moving-average baseline (default 0.9).
+    pub baseline_momentum: f64,
+    /// Bins for numeric parameters (default 10).
+    pub bins: usize,
+}
+
+impl Default for ReinforceConfig {
+    fn default() -> Self {
+        ReinforceConfig {
+            learning_rate: 0.1,
+            baseline_momentum: 0.9,
+            bins: 10,
+        }
+    }
+}
+
+impl ReinforceConfig {
+    /// Checks the settings: learning_rate > 0, baseline_momentum in [0, 1), bins ≥ 2.
+    pub fn check(&self) -> Result<(), TunerError> {
+        if !(self.learning_rate > 0.0
+            && self.learning_rate.is_finite()
+            && (0.0..1.0).contains(&self.baseline_momentum)
+            && self.bins >= 2)
+        {
+            return Err(TunerError::InvalidConfig {
+                name: "reinforce",
+                value: format!("{self:?}"),
+                reason: "need learning_rate > 0, baseline_momentum in [0, 1), bins ≥ 2".into(),
+            });
+        }
+        Ok(())
+    }
+}
 
 /// The `reinforce` strategy.
 pub struct Reinforce {
@@ -37,7 +77,7 @@ impl Reinforce {
                     high,
                     step,
                     log: false,
-                } if Param::int_count(*low, *high, *step) <= config.bins as i64 => {
+                } if Param::int_count(*low, *high, *step) <= config.bins as u64 => {
                     Param::int_count(*low, *high, *step) as usize
                 }
                 _ => config.bins,
@@ -62,7 +102,9 @@ impl Reinforce {
                     high,
                 },
                 Value::Int(i),
-            ) if Param::int_count(*low, *high, *step) == arms as i64 => ((i - low) / step) as usize,
+            ) if Param::int_count(*low, *high, *step) == arms as u64 => {
+                ((*i as i128 - *low as i128) / *step as i128) as usize
+            }
             _ => {
                 // Position on the scale, sliced into `arms` bins.
                 let u = unit_position(&p.kind, v);
@@ -81,8 +123,8 @@ impl Reinforce {
                 step,
                 log: false,
                 high,
-            } if Param::int_count(*low, *high, *step) == arms as i64 => {
-                Value::Int(low + arm as i64 * step)
+            } if Param::int_count(*low, *high, *step) == arms as u64 => {
+                Value::Int(Param::int_value(*low, *high, *step, arm as u64))
             }
             _ => {
                 let u = (arm as f64 + rng.random::<f64>()) / arms as f64;
@@ -98,7 +140,7 @@ impl Reinforce {
             .trials
             .iter()
             .filter(|t| t.state == TrialState::Complete)
-            .filter_map(|t| t.value.map(|v| (t.number, ctx.direction.to_max(v))))
+            .filter_map(|t| t.value().map(|v| (t.number, ctx.direction.to_max(v))))
             .collect();
         let mut baseline: Option<f64> = None;
         let (mut sum, mut sum2) = (0.0, 0.0);
@@ -170,7 +212,7 @@ impl Strategy for Reinforce {
     fn name(&self) -> &'static str {
         "reinforce"
     }
-    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Proposal, TunerError> {
         let logits = self.logits(ctx);
         let mut rng = ctx.rng(5);
         let draw = |rng: &mut dyn RngCore| -> Assignment {
@@ -195,10 +237,15 @@ impl Strategy for Reinforce {
         let mut a = draw(&mut rng);
         for _ in 0..50 {
             if !ctx.seen(&a) {
-                break;
+                return Ok(Proposal::model(a));
             }
             a = draw(&mut rng);
         }
-        Ok(a)
+        Ok(Proposal {
+            params: a,
+            source: Source::Fallback {
+                reason: "the policy's draws tried were all evaluated already".into(),
+            },
+        })
     }
 }

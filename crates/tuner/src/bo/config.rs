@@ -1,0 +1,138 @@
+//! [`BoConfig`]: the settings of the `bo` strategy and of the model it fits
+//! ([`super::fit_surrogate`]), with their check.
+
+use nasbo_acq::{AcqKind, Fantasy, OptimizerConfig};
+
+use crate::TunerError;
+
+/// Settings of the `bo` strategy.
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | `n_initial` | `max(5, d + 1)` | Sobol points before the model is used (`d` = number of parameters) |
+/// | `acquisition` | LogEI | the acquisition function |
+/// | `noisy` | `false` | a noisy objective: BoTorch's noise prior `LogNormal(−4, 1)` and floor `1e-4` instead of `LogNormal(−8, 1)` and `1e-6`, incumbent = best posterior mean, re-evaluating a point allowed |
+/// | `output_warp` | `Auto` | a Yeo–Johnson power transform of the values before the GP sees them: on for a deterministic objective, off for a noisy one ([`OutputWarp`]) |
+/// | `boundary_prior` | `0.25` | depth of the quadratic prior mean, in standard deviations of the values, from the centre of the box to a face; 0 turns it off |
+/// | `prior_mean` | `Auto` | level of the GP's constant prior mean: the worst value seen for a deterministic objective, the average for a noisy one ([`MeanLevel`]) |
+/// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
+/// | `fantasy` | Kriging believer | what is assumed at pending trials |
+///
+/// What `output_warp` and `boundary_prior` change, measured on the test functions and tables
+/// (`docs/benchmarks.md`): the power transform lets the GP model the region near the optimum
+/// of a skewed objective (Rosenbrock's valley) instead of its rim; the prior mean keeps the
+/// proposals off the faces of the box, where a constant-mean GP's variance is largest; the
+/// worst-value prior mean stops BO from spending late trials in regions without data, which a
+/// GP centred on the average of its (mostly good) observations expects to be as good as that
+/// average.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoConfig {
+    /// Initial design size (`None`: `max(5, d + 1)`).
+    pub n_initial: Option<usize>,
+    /// Acquisition function.
+    pub acquisition: AcqKind,
+    /// Noisy objective.
+    pub noisy: bool,
+    /// Optimizer settings.
+    pub optimizer: OptimizerConfig,
+    /// Fantasies at pending trials.
+    pub fantasy: Fantasy,
+    /// Transform of the values before the GP sees them.
+    pub output_warp: OutputWarp,
+    /// Depth of the quadratic prior mean (standard deviations from the centre to a face).
+    pub boundary_prior: f64,
+    /// Level of the constant prior mean.
+    pub prior_mean: MeanLevel,
+}
+
+impl Default for BoConfig {
+    fn default() -> Self {
+        BoConfig {
+            n_initial: None,
+            acquisition: AcqKind::default(),
+            noisy: false,
+            optimizer: OptimizerConfig::default(),
+            fantasy: Fantasy::default(),
+            output_warp: OutputWarp::Auto,
+            boundary_prior: 0.25,
+            prior_mean: MeanLevel::Auto,
+        }
+    }
+}
+
+/// Level of BO's constant prior mean: what the GP expects where it has no data (the boundary
+/// prior's bowl is added to it).
+///
+/// BO's observations gather where the values are good, so their average overstates the
+/// average of the space; a GP centred on it expects unexplored regions to be about as good as
+/// the explored good ones, and late in a study expected improvement sends trials there.
+/// Centring on the worst value seen makes an unexplored region look poor until data say
+/// otherwise. Measured over 30 seeds on the test functions (`docs/benchmarks.md`), the worst
+/// level lowers the final regret on all five; on noisy tables it did not help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MeanLevel {
+    /// [`Worst`](Self::Worst) for a deterministic objective, [`Average`](Self::Average) for a
+    /// noisy one (whose lowest value is mostly its noise).
+    #[default]
+    Auto,
+    /// The average of the values seen (the usual standardization).
+    Average,
+    /// The worst value seen.
+    Worst,
+}
+
+/// Transform of the objective's values before BO's GP sees them. Monotone, so the ranking of
+/// the trials is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutputWarp {
+    /// [`PowerTransform`](Self::PowerTransform) for a deterministic objective,
+    /// [`Identity`](Self::Identity) for a noisy one (a power transform makes the noise level
+    /// depend on the value, which the GP's single noise variance cannot follow).
+    #[default]
+    Auto,
+    /// A Yeo–Johnson transform of the standardized values, its power fitted by maximum
+    /// likelihood at every step ([`crate::warp`]).
+    PowerTransform,
+    /// The values as observed.
+    Identity,
+}
+
+impl BoConfig {
+    /// Checks every setting (the optimizer's included); names the one that is wrong.
+    pub fn check(&self) -> Result<(), TunerError> {
+        self.optimizer.check()?;
+        if !(self.boundary_prior.is_finite() && self.boundary_prior >= 0.0) {
+            return Err(TunerError::InvalidConfig {
+                name: "boundary_prior",
+                value: self.boundary_prior.to_string(),
+                reason: "must be finite and ≥ 0".into(),
+            });
+        }
+        if self.n_initial == Some(0) {
+            return Err(TunerError::InvalidConfig {
+                name: "n_initial",
+                value: "0".into(),
+                reason: "at least 1 (the model needs data)".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the values get the power transform.
+    pub fn warps(&self) -> bool {
+        match self.output_warp {
+            OutputWarp::Auto => !self.noisy,
+            OutputWarp::PowerTransform => true,
+            OutputWarp::Identity => false,
+        }
+    }
+
+    /// Whether the prior mean sits at the worst value seen.
+    pub fn worst_mean(&self) -> bool {
+        match self.prior_mean {
+            MeanLevel::Auto => !self.noisy,
+            MeanLevel::Worst => true,
+            MeanLevel::Average => false,
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! [`fit_surrogate`]: the one way to get a study's model — the GP that `bo` proposes with,
+//! with its encoding, output transform, prior mean and imputation of failures — for `bo`
+//! itself, a report, or a second objective.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use nalgebra::{DMatrix, DVector};
+use nasbo_acq::Surrogate;
+use nasbo_gp::{GaussianProcess, GpParams};
+
+use super::config::BoConfig;
+use super::encode::Encoder;
+use super::model::{Bowl, ImputedModel};
+use super::warp::YeoJohnson;
+use crate::space::{Assignment, Space};
+use crate::trial::{Direction, Trial, TrialState};
+use crate::TunerError;
+
+/// What a model is fitted to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// Objective `index` of the study (0 for the only one), in its direction. Failed and pruned
+    /// trials enter at the worst complete value, so the model steers away from their region.
+    Objective {
+        /// Which objective.
+        index: usize,
+        /// Its direction.
+        direction: Direction,
+    },
+    /// A metric the trials report (`train_seconds`, ...), from the complete trials that have
+    /// it; `direction` says which way is better.
+    Metric {
+        /// The metric's name.
+        name: String,
+        /// Which way is better.
+        direction: Direction,
+    },
+}
+
+impl Target {
+    /// The study's first objective.
+    pub fn objective(direction: Direction) -> Self {
+        Target::Objective {
+            index: 0,
+            direction,
+        }
+    }
+    /// The direction of the target.
+    pub fn direction(&self) -> Direction {
+        match self {
+            Target::Objective { direction, .. } | Target::Metric { direction, .. } => *direction,
+        }
+    }
+    /// The target's value of a complete trial.
+    pub fn of(&self, t: &Trial) -> Option<f64> {
+        match self {
+            Target::Objective { index, .. } => t.values.get(*index).copied(),
+            Target::Metric { name, .. } => t.metric(name),
+        }
+    }
+}
+
+/// Settings of one fit that are not model settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FitOptions<'a> {
+    /// Seed of the hyperparameter search's random starts.
+    pub seed: u64,
+    /// Start the hyperparameter search from this model's (one local search instead of two).
+    pub warm_start: Option<&'a GaussianProcess>,
+}
+
+/// The data a model is fitted to: encoded inputs with their values in "larger is better"
+/// orientation, and the encoded inputs of the pending trials.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainingData {
+    /// Encoded inputs.
+    pub xs: Vec<Vec<f64>>,
+    /// Their values, larger is better.
+    pub ys: Vec<f64>,
+    /// Encoded inputs of pending trials (running or queued).
+    pub pending: Vec<Vec<f64>>,
+}
+
+impl TrainingData {
+    /// The data of `trials` for `target`.
+    pub fn from_trials(encoder: &Encoder, trials: &[Trial], target: &Target) -> Self {
+        let dir = target.direction();
+        let worst = trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+            .filter_map(|t| target.of(t).map(|v| dir.to_max(v)))
+            .fold(f64::INFINITY, f64::min);
+        let objective = matches!(target, Target::Objective { .. });
+        let mut data = TrainingData::default();
+        for t in trials {
+            let value = match t.state {
+                TrialState::Complete => target.of(t).map(|v| dir.to_max(v)),
+                // A pruned trial was stopped because it looked bad: treat like a failure.
+                TrialState::Failed | TrialState::Pruned if objective && worst.is_finite() => {
+                    Some(worst)
+                }
+                TrialState::Failed | TrialState::Pruned => None,
+                TrialState::Running | TrialState::Queued => {
+                    data.pending.push(encoder.encode(&t.params));
+                    None
+                }
+            };
+            if let Some(v) = value {
+                data.xs.push(encoder.encode(&t.params));
+                data.ys.push(v);
+            }
+        }
+        data
+    }
+}
+
+/// A study's model: the fitted GP with the transforms that map the target's values to what it
+/// models. [`StudyModel::surrogate`] is what the acquisition functions see (values warped,
+/// larger is better); [`StudyModel::predict`] answers in the target's own units.
+#[derive(Clone)]
+pub struct StudyModel {
+    gp: GaussianProcess,
+    encoder: Arc<Encoder>,
+    bowl: Bowl,
+    warp: Option<YeoJohnson>,
+    direction: Direction,
+    data: TrainingData,
+}
+
+/// A prediction in the target's units: the median and a central band of about ±2 standard
+/// deviations of the model (mapped through the inverse of the output transform, so the band
+/// may be asymmetric).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Band {
+    /// The posterior median.
+    pub median: f64,
+    /// The lower end of the band (2.3rd percentile).
+    pub lower: f64,
+    /// The upper end of the band (97.7th percentile).
+    pub upper: f64,
+}
+
+impl StudyModel {
+    /// The model as the acquisition functions see it.
+    pub fn surrogate(&self) -> ImputedModel<'_> {
+        ImputedModel {
+            gp: Cow::Borrowed(&self.gp),
+            encoder: self.encoder.clone(),
+            conditional: self.encoder.has_conditions(),
+            bowl: self.bowl.clone(),
+        }
+    }
+    /// The fitted GP (of the residuals after the prior mean, in warped units).
+    pub fn gp(&self) -> &GaussianProcess {
+        &self.gp
+    }
+    /// The encoder between assignments and model inputs.
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+    /// The data it was fitted to.
+    pub fn data(&self) -> &TrainingData {
+        &self.data
+    }
+    /// Takes the fitted GP out (to warm-start the next fit).
+    pub fn into_gp(self) -> GaussianProcess {
+        self.gp
+    }
+
+    /// Predictions at `points` in the target's units and direction.
+    pub fn predict(&self, points: &[Assignment]) -> Result<Vec<Band>, TunerError> {
+        let d = self.encoder.dim();
+        let xs = DMatrix::from_fn(points.len(), d, |i, k| self.encoder.encode(&points[i])[k]);
+        let (mean, var) = self.surrogate().mean_var_batch(&xs)?;
+        let back = |v: f64| {
+            let y = match &self.warp {
+                Some(w) => w.invert(v),
+                None => v,
+            };
+            // Back from "larger is better".
+            match self.direction {
+                Direction::Maximize => y,
+                Direction::Minimize => -y,
+            }
+        };
+        Ok(mean
+            .iter()
+            .zip(&var)
+            .map(|(&m, &v)| {
+                let sd = v.max(0.0).sqrt();
+                let (a, b) = (back(m - 2.0 * sd), back(m + 2.0 * sd));
+                Band {
+                    median: back(m),
+                    lower: a.min(b),
+                    upper: a.max(b),
+                }
+            })
+            .collect())
+    }
+}
+
+/// The GP's priors: nasbo-gp's defaults (BoTorch's) for a noisy objective; otherwise the
+/// same with the noise prior moved down to `LogNormal(−8, 1)` (mode ≈ 1.2e-4 in standardized
+/// units), so that a deterministic objective is interpolated closely.
+fn priors(config: &BoConfig, d: usize) -> nasbo_gp::Priors {
+    let mut p = nasbo_gp::Priors::default_for(d);
+    if !config.noisy {
+        p.noise = Some(nasbo_gp::LogNormal::new(-8.0, 1.0));
+    }
+    p
+}
+
+/// Fits the study's model of `target` to `trials`, as `bo` does before each proposal.
+///
+/// ```
+/// use nasbo_tuner::bo::{fit_surrogate, BoConfig, FitOptions, Target};
+/// use nasbo_tuner::{Direction, Outcome, Param, Space, Study, StudyConfig, StrategyKind, TunerError};
+///
+/// let space = Space::new(vec![Param::float("x", 0.0, 1.0)])?;
+/// let config = StudyConfig { strategy: StrategyKind::Random, ..StudyConfig::default() };
+/// let mut study = Study::new(space.clone(), config)?;
+/// for _ in 0..12 {
+///     let (n, a) = study.ask()?;
+///     let x = a[0].as_ref().unwrap().as_f64().unwrap();
+///     study.tell(n, Outcome::value((x - 0.3).powi(2)))?;
+/// }
+/// let target = Target::objective(Direction::Minimize);
+/// let model = fit_surrogate(&space, study.trials(), &target, &BoConfig::default(), &FitOptions::default())?;
+/// let at = |x: f64| vec![Some(nasbo_tuner::Value::Float(x))];
+/// let bands = model.predict(&[at(0.3), at(0.9)])?;
+/// assert!(bands[0].median < bands[1].median);
+/// # Ok::<(), TunerError>(())
+/// ```
+pub fn fit_surrogate(
+    space: &Space,
+    trials: &[Trial],
+    target: &Target,
+    config: &BoConfig,
+    options: &FitOptions<'_>,
+) -> Result<StudyModel, TunerError> {
+    let encoder = Arc::new(Encoder::new(space));
+    let data = TrainingData::from_trials(&encoder, trials, target);
+    fit_data(encoder, data, target.direction(), config, options)
+}
+
+/// [`fit_surrogate`] on data already encoded by `encoder`.
+pub(crate) fn fit_data(
+    encoder: Arc<Encoder>,
+    data: TrainingData,
+    direction: Direction,
+    config: &BoConfig,
+    options: &FitOptions<'_>,
+) -> Result<StudyModel, TunerError> {
+    let d = encoder.dim();
+    let xs = &data.xs;
+    if xs.is_empty() {
+        return Err(TunerError::Model(nasbo_gp::GpError::EmptyData {
+            what: "the set of trials with a value for the target",
+        }));
+    }
+    let x = DMatrix::from_fn(xs.len(), d, |i, k| xs[i][k]);
+    let mut ys = data.ys.clone();
+    let warp = config.warps().then(|| YeoJohnson::fit(&ys));
+    if let Some(w) = &warp {
+        for v in ys.iter_mut() {
+            *v = w.apply(*v);
+        }
+    }
+    let bowl = Bowl::new(&encoder, config.boundary_prior, &ys);
+    for (v, x) in ys.iter_mut().zip(xs.iter()) {
+        *v -= bowl.value(x);
+    }
+    // The worst residual, when the prior mean sits there (else the GP's sample mean).
+    let prior_mean = config
+        .worst_mean()
+        .then(|| ys.iter().copied().fold(f64::INFINITY, f64::min))
+        .filter(|v| v.is_finite());
+    let y = DVector::from_vec(ys);
+    let (lo, hi) = encoder.bounds();
+    let mut params = GpParams::new(encoder.kernel())
+        .input_bounds(lo, hi)
+        .seed(options.seed)
+        .priors(nasbo_gp::PriorSpec::Custom(priors(config, d)));
+    if let Some(m) = prior_mean {
+        params = params.prior_mean(nasbo_gp::PriorMean::Constant(m));
+    }
+    if !config.noisy {
+        // A deterministic objective is interpolated closely: the floor of the noise variance
+        // goes from nasbo-gp's default 1e-4 (BoTorch's) down to 1e-6.
+        params = params.noise_floor(1e-6);
+    }
+    if let Some(prev) = options.warm_start {
+        params = params.warm_start(prev).local_starts(1);
+    }
+    let gp = params.fit(&x, &y)?;
+    Ok(StudyModel {
+        gp,
+        encoder,
+        bowl,
+        warp,
+        direction,
+        data,
+    })
+}

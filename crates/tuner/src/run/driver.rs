@@ -1,0 +1,410 @@
+//! [`run`]: the one loop that `nasbo tune`, `nasbo nas` and `nasbo bench` use. It asks the
+//! study for trials, evaluates up to `parallel` of them at once on worker threads, stores their
+//! intermediate values, stops trials that run past the timeout or when the run is
+//! interrupted, tells the results, rewrites the CSV checkpoint after each finished trial and
+//! keeps the heartbeats of its running trials.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::objective::{Message, Objective, Signal, StopReason, TrialHandle};
+use crate::study::csv::write_atomic;
+use crate::study::Study;
+use crate::trial::{Outcome, Source, Trial, TrialState};
+use crate::TunerError;
+
+/// Settings of a run.
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | `trials` | — | the study's total: no trial is started once the study's trials (finished and pending, warm-start ones not counted) reach it |
+/// | `parallel` | 1 | trials evaluated at once |
+/// | `timeout` | none | a trial running longer is stopped and recorded as failed |
+/// | `checkpoint` | none | a CSV rewritten (atomically) after every finished trial |
+/// | `log_dir` | none | a folder the objective may keep each trial's logs in |
+/// | `stop` | a fresh flag | set it (e.g. from a Ctrl-C handler) to stop: running trials are interrupted and queued to run again |
+/// | `grace` | 30 s | how long a stopped trial may take to return before the loop records it and moves on |
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The study's total number of trials.
+    pub trials: usize,
+    /// Trials evaluated at once.
+    pub parallel: usize,
+    /// Per-trial time limit.
+    pub timeout: Option<Duration>,
+    /// The CSV checkpoint.
+    pub checkpoint: Option<PathBuf>,
+    /// The log folder.
+    pub log_dir: Option<PathBuf>,
+    /// The stop flag.
+    pub stop: Arc<AtomicBool>,
+    /// Time a stopped trial has to return.
+    pub grace: Duration,
+}
+
+impl RunConfig {
+    /// A run to `trials` trials, one at a time, with no timeout, checkpoint or logs.
+    pub fn trials(trials: usize) -> Self {
+        RunConfig {
+            trials,
+            parallel: 1,
+            timeout: None,
+            checkpoint: None,
+            log_dir: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            grace: Duration::from_secs(30),
+        }
+    }
+
+    fn check(&self) -> Result<(), TunerError> {
+        let bad = |name: &'static str, value: String, reason: &str| {
+            Err(TunerError::InvalidConfig {
+                name,
+                value,
+                reason: reason.into(),
+            })
+        };
+        if self.trials == 0 {
+            return bad("trials", "0".into(), "at least 1");
+        }
+        if self.parallel == 0 {
+            return bad("parallel", "0".into(), "at least 1");
+        }
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return bad("timeout", "0".into(), "a positive number of seconds");
+        }
+        Ok(())
+    }
+}
+
+/// What the run loop reports as it goes (for progress bars and logs).
+pub enum Event<'a> {
+    /// A trial started.
+    Started {
+        /// The trial as stored.
+        trial: &'a Trial,
+    },
+    /// A trial reported an intermediate value.
+    Report {
+        /// The trial.
+        number: usize,
+        /// The step.
+        step: u64,
+        /// The value.
+        value: f64,
+    },
+    /// A trial's progress line.
+    Note {
+        /// The trial.
+        number: usize,
+        /// The line.
+        text: &'a str,
+    },
+    /// A trial finished (or went back to the queue).
+    Finished {
+        /// The trial as stored after its tell.
+        trial: &'a Trial,
+        /// The study (for its best trial, its counts).
+        study: &'a Study,
+    },
+    /// Something the user should know that is not an error (a fallback, a lost worker).
+    Warning(String),
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunSummary {
+    /// Trials this run finished (told complete, failed or pruned).
+    pub finished: usize,
+    /// Complete trials in the study at the end.
+    pub complete: usize,
+    /// Trials in the study at the end, warm-start ones not counted.
+    pub counted: usize,
+    /// Whether the run was interrupted (the stop flag was set).
+    pub interrupted: bool,
+    /// Trials this run interrupted and queued to run again.
+    pub requeued: usize,
+}
+
+struct InFlight {
+    signal: Arc<Signal>,
+    started: Instant,
+    /// When it was told to stop.
+    stopped: Option<Instant>,
+}
+
+fn counted(trials: &[Trial]) -> usize {
+    trials
+        .iter()
+        .filter(|t| t.source != Source::WarmStart)
+        .count()
+}
+
+/// Runs `objective` on `study` until it holds `config.trials` trials, all finished (or the
+/// stop flag is set). Errors of the storage or of a strategy end the run (after the running
+/// trials are interrupted and queued again); an objective's failures are failed trials.
+pub fn run(
+    study: &mut Study,
+    objective: &dyn Objective,
+    config: &RunConfig,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<RunSummary, TunerError> {
+    config.check()?;
+    objective.check(study.space())?;
+    if let Some(dir) = &config.log_dir {
+        std::fs::create_dir_all(dir).map_err(|source| TunerError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    checkpoint(study, config)?;
+    let space = Arc::new(study.space().clone());
+    let heartbeat = study.config().heartbeat;
+    let (tx, rx) = mpsc::channel::<Message>();
+    let mut summary = RunSummary::default();
+    let mut inflight: BTreeMap<usize, InFlight> = BTreeMap::new();
+    let mut last_beat = Instant::now();
+    let mut failure: Option<TunerError> = None;
+    let mut waiting = false;
+    std::thread::scope(|scope| {
+        loop {
+            let stopping = config.stop.load(Ordering::SeqCst) || failure.is_some();
+            // Start trials while there are free slots and trials to run.
+            while !stopping && inflight.len() < config.parallel {
+                let trials = study.trials();
+                let queued = trials.iter().any(|t| t.state == TrialState::Queued);
+                if !queued && counted(trials) >= config.trials {
+                    break;
+                }
+                let trial = match study.ask_trial() {
+                    Ok(t) => t,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                };
+                if let Source::Fallback { reason } = &trial.source {
+                    on_event(Event::Warning(format!(
+                        "trial {}: the strategy fell back to a random point: {reason}",
+                        trial.number
+                    )));
+                }
+                on_event(Event::Started { trial: &trial });
+                let signal = Arc::new(Signal::default());
+                let handle = TrialHandle {
+                    number: trial.number,
+                    params: trial.params.clone(),
+                    space: space.clone(),
+                    signal: signal.clone(),
+                    tx: tx.clone(),
+                    log_dir: config.log_dir.clone(),
+                    timeout: config.timeout,
+                };
+                inflight.insert(
+                    trial.number,
+                    InFlight {
+                        signal,
+                        started: Instant::now(),
+                        stopped: None,
+                    },
+                );
+                scope.spawn(move || {
+                    let outcome = objective.evaluate(&handle);
+                    let _ = handle.tx.send(Message::Done {
+                        number: handle.number,
+                        outcome,
+                    });
+                });
+            }
+            let stopping = config.stop.load(Ordering::SeqCst) || failure.is_some();
+            if inflight.is_empty() {
+                if stopping {
+                    break;
+                }
+                let trials = study.trials();
+                let queued = trials.iter().any(|t| t.state == TrialState::Queued);
+                let others_running = trials.iter().any(|t| t.state == TrialState::Running);
+                if !queued && counted(trials) >= config.trials {
+                    // Other workers' trials still running: wait for them (one may be lost and
+                    // come back to the queue), so that the study ends with all its trials.
+                    if others_running && heartbeat.is_some() {
+                        if !waiting {
+                            on_event(Event::Warning(
+                                "all trials started; waiting for the other workers' running trials"
+                                    .into(),
+                            ));
+                            waiting = true;
+                        }
+                        std::thread::sleep(Duration::from_millis(200));
+                        match study.requeue_lost() {
+                            Ok(lost) => {
+                                for n in lost {
+                                    on_event(Event::Warning(format!(
+                                        "trial {n}: its worker was lost; queued to run again"
+                                    )));
+                                }
+                            }
+                            Err(e) => failure = Some(e),
+                        }
+                        continue;
+                    }
+                    break;
+                }
+            }
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(Message::Report {
+                    number,
+                    step,
+                    value,
+                }) => {
+                    if inflight.contains_key(&number) {
+                        if let Err(e) = study.report(number, step, value) {
+                            on_event(Event::Warning(format!(
+                                "trial {number}: intermediate value not stored: {e}"
+                            )));
+                        }
+                        on_event(Event::Report {
+                            number,
+                            step,
+                            value,
+                        });
+                    }
+                }
+                Ok(Message::Note { number, text }) => on_event(Event::Note {
+                    number,
+                    text: &text,
+                }),
+                Ok(Message::Done { number, outcome }) => {
+                    if let Some(f) = inflight.remove(&number) {
+                        let outcome = settle(f.signal.get(), outcome, study, number, config);
+                        if let Err(e) = tell(study, number, outcome, config, &mut summary, on_event)
+                        {
+                            failure.get_or_insert(e);
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
+            }
+            // Timeouts, interruptions, and trials that do not return after a stop.
+            let now = Instant::now();
+            let stopping = config.stop.load(Ordering::SeqCst) || failure.is_some();
+            let mut abandoned = Vec::new();
+            for (&n, f) in inflight.iter_mut() {
+                if stopping {
+                    f.signal.raise(StopReason::Interrupt);
+                } else if config.timeout.is_some_and(|t| now - f.started > t) {
+                    f.signal.raise(StopReason::Timeout);
+                }
+                if f.signal.get().is_some() {
+                    let since = *f.stopped.get_or_insert(now);
+                    if now - since > config.grace {
+                        abandoned.push(n);
+                    }
+                }
+            }
+            for n in abandoned {
+                // The objective ignores the stop: record the trial and leave its thread.
+                if let Some(f) = inflight.remove(&n) {
+                    let outcome = settle(f.signal.get(), Outcome::failed(""), study, n, config);
+                    on_event(Event::Warning(format!(
+                        "trial {n} did not stop within {:.0} s of being told to",
+                        config.grace.as_secs_f64()
+                    )));
+                    if let Err(e) = tell(study, n, outcome, config, &mut summary, on_event) {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
+            if let Some(h) = heartbeat {
+                if last_beat.elapsed() >= h && !inflight.is_empty() {
+                    let numbers: Vec<usize> = inflight.keys().copied().collect();
+                    if let Err(e) = study.heartbeat(&numbers) {
+                        on_event(Event::Warning(format!("heartbeat not stored: {e}")));
+                    }
+                    last_beat = Instant::now();
+                }
+            }
+        }
+        // Threads of abandoned trials are joined here, when they end.
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    summary.interrupted = config.stop.load(Ordering::SeqCst);
+    summary.complete = study
+        .trials()
+        .iter()
+        .filter(|t| t.state == TrialState::Complete)
+        .count();
+    summary.counted = counted(study.trials());
+    Ok(summary)
+}
+
+/// The outcome to record, given why (and whether) the trial was told to stop.
+fn settle(
+    stop: Option<StopReason>,
+    outcome: Outcome,
+    study: &Study,
+    number: usize,
+    config: &RunConfig,
+) -> Outcome {
+    match stop {
+        None => outcome,
+        Some(StopReason::Interrupt) => Outcome::Interrupted {
+            reason: "the run was stopped".into(),
+        },
+        Some(StopReason::Timeout) => Outcome::failed(format!(
+            "timed out after {:.1} s",
+            config.timeout.unwrap_or_default().as_secs_f64()
+        )),
+        Some(StopReason::Prune) => Outcome::Pruned {
+            value: study
+                .trials()
+                .get(number)
+                .and_then(|t| t.intermediate.last())
+                .map(|s| s.1),
+        },
+    }
+}
+
+fn tell(
+    study: &mut Study,
+    number: usize,
+    outcome: Outcome,
+    config: &RunConfig,
+    summary: &mut RunSummary,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<(), TunerError> {
+    let requeued = matches!(outcome, Outcome::Interrupted { .. });
+    if let Err(e) = study.tell(number, outcome.clone()) {
+        match e {
+            // A value the study cannot take (a wrong count of values, a bad metric name) is
+            // the trial's failure, not the run's.
+            TunerError::InvalidTrial { reason, .. } if !requeued => {
+                study.tell(number, Outcome::failed(format!("bad result: {reason}")))?;
+            }
+            other => return Err(other),
+        }
+    }
+    if requeued {
+        summary.requeued += 1;
+    } else {
+        summary.finished += 1;
+    }
+    checkpoint(study, config)?;
+    if let Some(t) = study.trials().get(number) {
+        on_event(Event::Finished { trial: t, study });
+    }
+    Ok(())
+}
+
+fn checkpoint(study: &Study, config: &RunConfig) -> Result<(), TunerError> {
+    match &config.checkpoint {
+        Some(path) => write_atomic(study.space(), study.trials(), path),
+        None => Ok(()),
+    }
+}

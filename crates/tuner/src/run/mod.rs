@@ -1,0 +1,11 @@
+//! Running a study: an [`Objective`] evaluates trials, [`run`] is the loop that asks, evaluates
+//! in parallel, enforces timeouts, handles interruptions and checkpoints the CSV.
+//! [`CommandObjective`] evaluates a trial by running an external command.
+
+mod command;
+mod driver;
+mod objective;
+
+pub use command::{parse_output, parse_step, substitute, CommandObjective, Parsed};
+pub use driver::{run, Event, RunConfig, RunSummary};
+pub use objective::{Objective, StopReason, TrialHandle};

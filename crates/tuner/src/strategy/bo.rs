@@ -1,0 +1,118 @@
+//! `bo`: Bayesian optimization. A Sobol initial design, then at each trial the study's model
+//! ([`crate::bo::fit_surrogate`]) and the acquisition function maximized over the space.
+
+use std::sync::Arc;
+
+use nasbo_acq::{propose, Domain, Incumbent, ProposalRequest};
+use nasbo_gp::GaussianProcess;
+
+use super::{fresh_random, sobol_assignment, Context, Proposal, Strategy};
+use crate::bo::encode::Encoder;
+use crate::bo::{fit_data, BoConfig, FitOptions, Target, TrainingData};
+use crate::space::{Assignment, Space};
+use crate::trial::Source;
+use crate::TunerError;
+
+/// Bayesian optimization.
+///
+/// Failed trials stay in the record and steer the model away from their region: each is added
+/// to the model's data with the worst value observed among complete trials, so the posterior
+/// mean is low there and LogEI avoids the region (without letting a failure set the scale).
+/// Pending trials enter as fantasies (Kriging believer by default).
+pub struct Bo {
+    config: BoConfig,
+    encoder: Arc<Encoder>,
+    previous: Option<GaussianProcess>,
+}
+
+impl Bo {
+    /// The strategy for a space.
+    pub fn new(space: &Space, config: BoConfig) -> Self {
+        Bo {
+            config,
+            encoder: Arc::new(Encoder::new(space)),
+            previous: None,
+        }
+    }
+
+    fn n_initial(&self) -> usize {
+        self.config
+            .n_initial
+            .unwrap_or_else(|| (self.encoder.dim() + 1).max(5))
+    }
+
+    fn model_step(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+        let enc = self.encoder.clone();
+        let data = TrainingData::from_trials(&enc, ctx.trials, &Target::objective(ctx.direction));
+        let options = FitOptions {
+            seed: ctx.seed ^ ctx.number as u64,
+            warm_start: self.previous.as_ref(),
+        };
+        let fitted = fit_data(enc.clone(), data, ctx.direction, &self.config, &options)?;
+        let model = fitted.surrogate();
+        let (xs, pending) = (&fitted.data().xs, &fitted.data().pending);
+        let domain: Domain = enc.domain()?;
+        let mut optimizer = self.config.optimizer.clone();
+        optimizer.seed = optimizer.seed ^ ctx.seed ^ (ctx.number as u64).wrapping_mul(0x9E37_79B9);
+        if self.config.noisy {
+            optimizer.duplicates = nasbo_acq::Duplicates::Allow;
+        }
+        let canon = |v: &mut [f64]| enc.impute(v);
+        let req = ProposalRequest {
+            kind: self.config.acquisition,
+            incumbent: if self.config.noisy {
+                Incumbent::BestPosteriorMean
+            } else {
+                Incumbent::BestObserved
+            },
+            domain: &domain,
+            config: &optimizer,
+            q: 1,
+            pending,
+            evaluated: xs,
+            fantasy: self.config.fantasy,
+            canonicalize: if enc.has_conditions() {
+                Some(&canon)
+            } else {
+                None
+            },
+        };
+        let cand = propose(&model, &req)?;
+        let a = enc.decode(&cand[0].x);
+        drop(model);
+        self.previous = Some(fitted.into_gp());
+        Ok(a)
+    }
+}
+
+impl Strategy for Bo {
+    fn name(&self) -> &'static str {
+        "bo"
+    }
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Proposal, TunerError> {
+        let n_complete = ctx.complete().len();
+        if ctx.number < self.n_initial() || n_complete < 2 {
+            let a = sobol_assignment(ctx.space, ctx.number, ctx.seed);
+            if !ctx.seen(&a) {
+                return Ok(Proposal {
+                    params: a,
+                    source: Source::Initial,
+                });
+            }
+            return Ok(Proposal {
+                params: fresh_random(ctx, &mut ctx.rng(3)),
+                source: Source::Initial,
+            });
+        }
+        let reason = match self.model_step(ctx) {
+            Ok(a) if !ctx.seen(&a) || self.config.noisy => return Ok(Proposal::model(a)),
+            Ok(_) => "the acquisition's best point was already evaluated".to_string(),
+            Err(e) => e.to_string(),
+        };
+        // Rather than stopping the study, a random point, with the reason recorded.
+        Ok(Proposal {
+            params: fresh_random(ctx, &mut ctx.rng(4)),
+            source: Source::Fallback { reason },
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! [`CsvStorage`]: a study kept in one CSV file (the exchange format of [`super::csv`]),
+//! rewritten atomically after every change. For one process at a time; intermediate values
+//! and heartbeats live in memory only. The durable, shareable storages are the databases.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::csv::{read_trials, write_atomic};
+use super::memory::MemoryStorage;
+use super::storage::{Finish, Reservation, Storage, StudyRecord};
+use crate::trial::{Trial, TrialState};
+use crate::TunerError;
+
+/// A study in a CSV file.
+pub struct CsvStorage {
+    memory: MemoryStorage,
+    path: PathBuf,
+}
+
+impl CsvStorage {
+    /// Opens the study in `path`, or starts it there when the file does not exist. Trials the
+    /// file records as running (the run that wrote it stopped before they finished) are put
+    /// back in the queue.
+    pub fn open(record: StudyRecord, path: &Path) -> Result<Self, TunerError> {
+        let mut memory = MemoryStorage::new(record);
+        if path.exists() {
+            let mut trials = read_trials(&memory.study().space, path)?;
+            trials.sort_by_key(|t| t.number);
+            for (i, t) in trials.iter_mut().enumerate() {
+                if t.number != i {
+                    return Err(TunerError::Csv {
+                        path: path.display().to_string(),
+                        line: 0,
+                        reason: format!("trials are not numbered 0, 1, 2, …: trial {i} is missing"),
+                    });
+                }
+                if t.state == TrialState::Running {
+                    t.state = TrialState::Queued;
+                    t.error = Some(
+                        "interrupted: the run stopped before it finished; queued to run again"
+                            .into(),
+                    );
+                }
+            }
+            memory.import(trials)?;
+        }
+        let s = CsvStorage {
+            memory,
+            path: path.to_path_buf(),
+        };
+        s.save()?;
+        Ok(s)
+    }
+
+    fn save(&self) -> Result<(), TunerError> {
+        write_atomic(
+            &self.memory.study().space,
+            self.memory.trials_ref(),
+            &self.path,
+        )
+    }
+}
+
+impl Storage for CsvStorage {
+    fn study(&self) -> &StudyRecord {
+        self.memory.study()
+    }
+    fn trials(&mut self) -> Result<Vec<Trial>, TunerError> {
+        self.memory.trials()
+    }
+    fn reserve(
+        &mut self,
+        heartbeat: Option<Duration>,
+        choose: &mut dyn FnMut(&[Trial]) -> Result<Reservation, TunerError>,
+    ) -> Result<Trial, TunerError> {
+        let t = self.memory.reserve(heartbeat, choose)?;
+        self.save()?;
+        Ok(t)
+    }
+    fn finish(&mut self, finish: &Finish) -> Result<(), TunerError> {
+        self.memory.finish(finish)?;
+        self.save()
+    }
+    fn report(&mut self, number: usize, step: u64, value: f64) -> Result<(), TunerError> {
+        self.memory.report(number, step, value)
+    }
+    fn heartbeat(&mut self, numbers: &[usize]) -> Result<(), TunerError> {
+        self.memory.heartbeat(numbers)
+    }
+    fn requeue_lost(&mut self) -> Result<Vec<usize>, TunerError> {
+        let lost = self.memory.requeue_lost()?;
+        if !lost.is_empty() {
+            self.save()?;
+        }
+        Ok(lost)
+    }
+    fn import(&mut self, trials: Vec<Trial>) -> Result<Vec<usize>, TunerError> {
+        let n = self.memory.import(trials)?;
+        self.save()?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,391 @@
+//! A study: a [`Storage`] of trials and a strategy that proposes the next one. `ask` reserves a
+//! trial in the storage with the strategy's proposal (or a queued trial); `tell` writes its
+//! result. Every proposal is computed from the stored trials alone, so a study resumed from
+//! its storage proposes what the uninterrupted study would have.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::space::{Assignment, Space};
+use crate::strategy::{Context, Strategy, StrategyKind};
+use crate::trial::{Direction, Outcome, Source, Trial, TrialState};
+use crate::TunerError;
+
+pub mod csv;
+mod csv_storage;
+mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod rows;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod storage;
+mod url;
+
+pub use csv_storage::CsvStorage;
+pub use memory::MemoryStorage;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStorage;
+pub use rows::{redact, StudySummary, SCHEMA_VERSION};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStorage;
+pub use storage::{
+    Finish, Reservation, Storage, StudyRecord, MAX_ATTEMPTS, STALE_AFTER_HEARTBEATS,
+};
+pub use url::{list_studies, open_storage, StorageUrl};
+
+/// Settings of a study.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StudyConfig {
+    /// Minimize or maximize, one per objective (one objective: one direction).
+    pub directions: Vec<Direction>,
+    /// Seed of every proposal.
+    pub seed: u64,
+    /// Which strategy proposes.
+    pub strategy: StrategyKind,
+    /// The heartbeat interval a worker promises for its running trials (`None`: none; such
+    /// trials are never taken for lost). See [`Storage::requeue_lost`].
+    pub heartbeat: Option<Duration>,
+}
+
+impl StudyConfig {
+    /// One objective in `direction`, the default strategy, seed 0.
+    pub fn new(direction: Direction) -> Self {
+        StudyConfig {
+            directions: vec![direction],
+            ..StudyConfig::default()
+        }
+    }
+    /// The first (for one objective: the only) direction.
+    pub fn direction(&self) -> Direction {
+        self.directions.first().copied().unwrap_or_default()
+    }
+}
+
+impl Default for StudyConfig {
+    fn default() -> Self {
+        StudyConfig {
+            directions: vec![Direction::Minimize],
+            seed: 0,
+            strategy: StrategyKind::Bo(crate::bo::BoConfig::default()),
+            heartbeat: None,
+        }
+    }
+}
+
+/// A study with ask/tell.
+///
+/// ```
+/// use nasbo_tuner::{Outcome, Param, Space, Study, StudyConfig, TunerError};
+/// let space = Space::new(vec![Param::float("x", -2.0, 2.0)])?;
+/// let mut study = Study::new(space, StudyConfig::default())?;
+/// for _ in 0..8 {
+///     let (number, params) = study.ask()?;
+///     let x = params[0].as_ref().unwrap().as_f64().unwrap();
+///     study.tell(number, Outcome::value((x - 0.5).powi(2)))?;
+/// }
+/// assert!(study.best().unwrap().value().unwrap() < 0.5);
+/// # Ok::<(), TunerError>(())
+/// ```
+pub struct Study {
+    storage: Box<dyn Storage>,
+    config: StudyConfig,
+    strategy: Box<dyn Strategy>,
+    /// The trials as last read from the storage.
+    trials: Vec<Trial>,
+}
+
+impl Study {
+    /// A new, empty study in memory.
+    pub fn new(space: Space, config: StudyConfig) -> Result<Self, TunerError> {
+        space.check()?;
+        let record = StudyRecord {
+            name: "study".into(),
+            space,
+            directions: config.directions.clone(),
+        };
+        Study::open(Box::new(MemoryStorage::new(record)), config)
+    }
+
+    /// The study kept in `storage` (new or with trials), proposing with `config`'s strategy
+    /// and seed. `config.directions` must be the stored ones.
+    pub fn open(mut storage: Box<dyn Storage>, config: StudyConfig) -> Result<Self, TunerError> {
+        let record = storage.study().clone();
+        record.space.check()?;
+        if config.directions.is_empty() {
+            return Err(TunerError::InvalidConfig {
+                name: "directions",
+                value: "[]".into(),
+                reason: "a study needs at least one objective".into(),
+            });
+        }
+        if config.directions != record.directions {
+            return Err(TunerError::InvalidConfig {
+                name: "directions",
+                value: names(&config.directions),
+                reason: format!(
+                    "the stored study `{}` has {}",
+                    record.name,
+                    names(&record.directions)
+                ),
+            });
+        }
+        if let Some(h) = config.heartbeat {
+            if h.is_zero() {
+                return Err(TunerError::InvalidConfig {
+                    name: "heartbeat",
+                    value: "0".into(),
+                    reason: "must be positive".into(),
+                });
+            }
+        }
+        let strategy = config.strategy.build(&record.space)?;
+        let trials = storage.trials()?;
+        Ok(Study {
+            storage,
+            config,
+            strategy,
+            trials,
+        })
+    }
+
+    /// The space.
+    pub fn space(&self) -> &Space {
+        &self.storage.study().space
+    }
+    /// The stored study.
+    pub fn record(&self) -> &StudyRecord {
+        self.storage.study()
+    }
+    /// The settings.
+    pub fn config(&self) -> &StudyConfig {
+        &self.config
+    }
+    /// The first (for one objective: the only) direction.
+    pub fn direction(&self) -> Direction {
+        self.config.direction()
+    }
+    /// Every trial, in order, as last read from the storage (ask, tell and
+    /// [`Study::refresh`] read it again).
+    pub fn trials(&self) -> &[Trial] {
+        &self.trials
+    }
+    /// Reads the trials from the storage again (other workers may have added some).
+    pub fn refresh(&mut self) -> Result<(), TunerError> {
+        self.trials = self.storage.trials()?;
+        Ok(())
+    }
+    /// The trials asked and not told (running or queued).
+    pub fn pending(&self) -> impl Iterator<Item = &Trial> {
+        self.trials.iter().filter(|t| t.state.is_pending())
+    }
+    /// The best complete trial by the first objective.
+    pub fn best(&self) -> Option<&Trial> {
+        let dir = self.direction();
+        self.trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+            .filter_map(|t| t.value().map(|v| (t, v)))
+            .fold(None, |best: Option<(&Trial, f64)>, (t, v)| match best {
+                Some((_, bv)) if !dir.better(v, bv) => best,
+                _ => Some((t, v)),
+            })
+            .map(|(t, _)| t)
+    }
+
+    /// The next trial to evaluate: a queued one if there is one (an interrupted trial put
+    /// back), else a new one with the strategy's proposal. Its number and parameters.
+    pub fn ask(&mut self) -> Result<(usize, Assignment), TunerError> {
+        let t = self.ask_trial()?;
+        Ok((t.number, t.params))
+    }
+
+    /// [`Study::ask`], returning the whole trial record (with its [`Source`]).
+    pub fn ask_trial(&mut self) -> Result<Trial, TunerError> {
+        self.storage.requeue_lost()?;
+        let (space, strategy) = (self.storage.study().space.clone(), &mut self.strategy);
+        let (directions, seed) = (self.config.directions.clone(), self.config.seed);
+        let trial = self.storage.reserve(self.config.heartbeat, &mut |trials| {
+            if let Some(q) = trials.iter().find(|t| t.state == TrialState::Queued) {
+                return Ok(Reservation::Claim(q.number));
+            }
+            let started = Instant::now();
+            let ctx = Context {
+                space: &space,
+                trials,
+                direction: directions[0],
+                directions: &directions,
+                seed,
+                number: trials.len(),
+            };
+            let proposal = strategy.suggest(&ctx)?;
+            space.validate(&proposal.params)?;
+            Ok(Reservation::New {
+                params: proposal.params,
+                source: proposal.source,
+                suggest_s: started.elapsed().as_secs_f64(),
+            })
+        })?;
+        self.refresh()?;
+        Ok(trial)
+    }
+
+    /// Records the outcome of pending trial `number`. A bad call (unknown trial, one already
+    /// told, a non-finite value, the wrong number of values) is an error and changes nothing.
+    /// [`Outcome::Interrupted`] puts the trial back in the queue.
+    pub fn tell(&mut self, number: usize, outcome: Outcome) -> Result<(), TunerError> {
+        let bad = |reason: String| TunerError::InvalidTrial {
+            trial: number,
+            reason,
+        };
+        let previous = self
+            .trials
+            .get(number)
+            .and_then(|t| t.error.clone())
+            .filter(|e| !e.is_empty());
+        let now = SystemTime::now();
+        let finish = match outcome {
+            Outcome::Complete { values, metrics } => {
+                let k = self.config.directions.len();
+                if values.len() != k {
+                    return Err(bad(format!(
+                        "{} values told for a study of {k} objective{}",
+                        values.len(),
+                        if k == 1 { "" } else { "s" }
+                    )));
+                }
+                if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+                    return Err(bad(format!(
+                        "the value {v} is not finite (tell a failure instead)"
+                    )));
+                }
+                for (name, v) in &metrics {
+                    if name.is_empty() || name.contains([',', '\n', '\r', '"']) {
+                        return Err(bad(format!("bad metric name {name:?}")));
+                    }
+                    if !v.is_finite() {
+                        return Err(bad(format!("metric `{name}` = {v} is not finite")));
+                    }
+                }
+                Finish {
+                    number,
+                    state: TrialState::Complete,
+                    values,
+                    metrics,
+                    error: previous,
+                    finished_at: Some(now),
+                }
+            }
+            Outcome::Failed { reason } => Finish {
+                number,
+                state: TrialState::Failed,
+                values: vec![],
+                metrics: vec![],
+                error: Some(reason.replace(['\n', '\r'], " ")),
+                finished_at: Some(now),
+            },
+            Outcome::Pruned { value } => {
+                if let Some(v) = value.filter(|v| !v.is_finite()) {
+                    return Err(bad(format!("the value {v} is not finite")));
+                }
+                Finish {
+                    number,
+                    state: TrialState::Pruned,
+                    values: value.into_iter().collect(),
+                    metrics: vec![],
+                    error: previous,
+                    finished_at: Some(now),
+                }
+            }
+            Outcome::Interrupted { reason } => {
+                let history = previous.map(|p| format!("{p}; ")).unwrap_or_default();
+                Finish {
+                    number,
+                    state: TrialState::Queued,
+                    values: vec![],
+                    metrics: vec![],
+                    error: Some(format!(
+                        "{history}interrupted ({}); queued to run again",
+                        reason.replace(['\n', '\r'], " ")
+                    )),
+                    finished_at: None,
+                }
+            }
+        };
+        let result = self.storage.finish(&finish);
+        self.refresh()?;
+        result
+    }
+
+    /// Records an intermediate value of a running trial (e.g. validation accuracy after an
+    /// epoch).
+    pub fn report(&mut self, number: usize, step: u64, value: f64) -> Result<(), TunerError> {
+        if !value.is_finite() {
+            return Err(TunerError::InvalidTrial {
+                trial: number,
+                reason: format!("intermediate value {value} at step {step} is not finite"),
+            });
+        }
+        self.storage.report(number, step, value)?;
+        if let Some(t) = self.trials.get_mut(number) {
+            t.intermediate.push((step, value));
+        }
+        Ok(())
+    }
+
+    /// Puts running trials whose worker was lost back in the queue (see
+    /// [`Storage::requeue_lost`]), reads the trials again, and returns the numbers.
+    pub fn requeue_lost(&mut self) -> Result<Vec<usize>, TunerError> {
+        let lost = self.storage.requeue_lost()?;
+        self.refresh()?;
+        Ok(lost)
+    }
+
+    /// Refreshes the heartbeat of these running trials (the run loop does this).
+    pub fn heartbeat(&mut self, numbers: &[usize]) -> Result<(), TunerError> {
+        self.storage.heartbeat(numbers)
+    }
+
+    /// Adds trials from elsewhere (a CSV of an earlier run), renumbered after the existing
+    /// ones, with `source` when given (e.g. [`Source::WarmStart`]). Every trial is validated
+    /// against the space first; on an error nothing is added. Trials that were running
+    /// when the earlier run stopped are queued to run again; queued or running trials of a
+    /// warm start, which have no result, are left out. Returns the number added.
+    pub fn add_trials(
+        &mut self,
+        trials: Vec<Trial>,
+        source: Option<Source>,
+    ) -> Result<usize, TunerError> {
+        let space = self.space().clone();
+        let warm = source == Some(Source::WarmStart);
+        let mut keep = Vec::with_capacity(trials.len());
+        for mut t in trials {
+            space
+                .validate(&t.params)
+                .map_err(|e| TunerError::InvalidTrial {
+                    trial: t.number,
+                    reason: e.to_string(),
+                })?;
+            if t.state.is_pending() {
+                if warm {
+                    continue;
+                }
+                t.state = TrialState::Queued;
+                t.error = Some(
+                    "interrupted: the run stopped before it finished; queued to run again".into(),
+                );
+            }
+            if let Some(s) = &source {
+                t.source = s.clone();
+            }
+            keep.push(t);
+        }
+        let n = keep.len();
+        self.storage.import(keep)?;
+        self.refresh()?;
+        Ok(n)
+    }
+}
+
+fn names(ds: &[Direction]) -> String {
+    ds.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+}

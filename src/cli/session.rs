@@ -1,0 +1,221 @@
+//! What `tune` and `nas` share: where the study lives (`--storage`, `--study`, or an SQLite
+//! file beside `--out`), joining or creating it, importing `--resume` and `--warm-start`
+//! CSVs, the Ctrl-C handler, and how a run ends (exit codes and the hint to continue).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use clap::Args;
+use nasbo::tuner::run::RunSummary;
+use nasbo::tuner::study::csv::read_trials;
+use nasbo::tuner::study::{open_storage, redact};
+use nasbo::tuner::{Direction, Source, Space, Study, StudyConfig};
+
+use super::plural;
+use super::shell;
+
+/// Where the study lives.
+#[derive(Args, Debug, Clone)]
+pub struct StudyArgs {
+    /// The study's storage: sqlite:PATH, or postgres://user:password@host:port/db for workers
+    /// on several machines (default: an SQLite file beside --out, named like it with the
+    /// extension .db). Any number of processes may run the same command on one storage.
+    #[arg(long)]
+    pub storage: Option<String>,
+    /// The study's name in the storage.
+    #[arg(long, default_value = "default")]
+    pub study: String,
+    /// Seconds between the heartbeats of this worker's running trials; a running trial
+    /// without a heartbeat for 4 intervals is taken for lost and queued to run again.
+    #[arg(long, default_value_t = 30.0)]
+    pub heartbeat: f64,
+}
+
+/// What a run of `tune` or `nas` asks for.
+pub struct Plan {
+    /// The CSV export, rewritten after every trial.
+    pub out: PathBuf,
+    /// The space given (`None`: the stored study's).
+    pub space: Option<Space>,
+    /// The directions.
+    pub directions: Vec<Direction>,
+    /// Strategy and seed.
+    pub config: StudyConfig,
+    /// A CSV to start the study from.
+    pub resume: Option<PathBuf>,
+    /// A CSV of earlier results to warm-start from.
+    pub warm_start: Option<PathBuf>,
+}
+
+/// An opened study and where it is.
+pub struct Opened {
+    /// The study.
+    pub study: Study,
+    /// Its storage's URL, password hidden.
+    pub url: String,
+}
+
+/// The default storage beside `out`.
+pub fn default_storage(out: &Path) -> PathBuf {
+    let db = out.with_extension("db");
+    if db == out {
+        out.with_extension("study.db")
+    } else {
+        db
+    }
+}
+
+/// The folder for the trials' logs beside `out`.
+pub fn log_dir(out: &Path) -> PathBuf {
+    out.with_extension("logs")
+}
+
+/// Checks that `--out` can be written (its folder exists) before anything runs.
+pub fn check_out(out: &Path) -> Result<()> {
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(d) = dir {
+        if !d.is_dir() {
+            bail!(
+                "--out {}: the folder {} does not exist",
+                out.display(),
+                d.display()
+            );
+        }
+    }
+    if out.is_dir() {
+        bail!("--out {}: is a folder, not a file", out.display());
+    }
+    Ok(())
+}
+
+/// Opens (or creates) the study, with the `--resume` and `--warm-start` imports.
+pub fn open(args: &StudyArgs, plan: Plan) -> Result<Opened> {
+    check_out(&plan.out)?;
+    if !(args.heartbeat.is_finite() && args.heartbeat > 0.0) {
+        bail!(
+            "--heartbeat {}: must be a positive number of seconds",
+            args.heartbeat
+        );
+    }
+    let (url, default) = match &args.storage {
+        Some(u) => (u.clone(), false),
+        None => {
+            let db = default_storage(&plan.out);
+            if !db.exists() && plan.out.exists() && plan.resume.is_none() {
+                bail!(
+                    "{} exists, and its study {} does not: to continue the study in that CSV, add --resume {}; to start a new one, choose another --out or remove {}",
+                    plan.out.display(),
+                    db.display(),
+                    shell::quote(&plan.out.display().to_string()),
+                    plan.out.display()
+                );
+            }
+            (format!("sqlite:{}", db.display()), true)
+        }
+    };
+    let shown = redact(&url);
+    let create = plan.space.as_ref().map(|s| (s, plan.directions.as_slice()));
+    let storage = open_storage(&url, &args.study, create)?;
+    let mut config = plan.config;
+    // Joining without a space: the stored study's directions (with one, they were checked).
+    config.directions = storage.study().directions.clone();
+    config.heartbeat = Some(Duration::from_secs_f64(args.heartbeat));
+    let mut study = Study::open(storage, config)?;
+    let space = study.space().clone();
+    let existing = study.trials().len();
+    if existing > 0 {
+        if let Some(r) = &plan.resume {
+            bail!(
+                "--resume {}: the study `{}` in {shown} already has {}; --resume starts a study from a CSV. To continue this one, leave --resume out",
+                r.display(),
+                args.study,
+                plural(existing, "trial")
+            );
+        }
+        eprintln!(
+            "continuing study `{}` in {shown}: {}",
+            args.study,
+            counts(&study)
+        );
+    } else if default {
+        eprintln!("study `{}` in {shown}", args.study);
+    }
+    if let Some(r) = &plan.resume {
+        let trials = read_trials(&space, r).context("reading --resume")?;
+        let n = study.add_trials(trials, None)?;
+        eprintln!("resuming: {} from {}", plural(n, "trial"), r.display());
+    }
+    if let Some(w) = &plan.warm_start {
+        if study.trials().iter().any(|t| t.source == Source::WarmStart) {
+            eprintln!("warm start: already in the study, not imported again");
+        } else {
+            let trials = read_trials(&space, w).context("reading --warm-start")?;
+            let n = study.add_trials(trials, Some(Source::WarmStart))?;
+            eprintln!(
+                "warm start: {} from {} (not counted in --trials)",
+                plural(n, "earlier trial"),
+                w.display()
+            );
+        }
+    }
+    Ok(Opened { study, url: shown })
+}
+
+fn counts(study: &Study) -> String {
+    let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+    for t in study.trials() {
+        *by.entry(t.state.name()).or_default() += 1;
+    }
+    by.iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The stop flag, set by Ctrl-C, SIGTERM and SIGHUP (installed once per process).
+pub fn stop_flag() -> Result<Arc<AtomicBool>> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    if let Some(f) = FLAG.get() {
+        return Ok(f.clone());
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    ctrlc::set_handler(move || f.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
+    let _ = FLAG.set(flag.clone());
+    Ok(flag)
+}
+
+/// The exit code and closing lines of a run.
+pub fn ending(summary: &RunSummary, opened: &Opened, out: &Path) -> ExitCode {
+    println!("trials written to {}", out.display());
+    if summary.interrupted {
+        eprintln!(
+            "stopped after {} in this run{}; the study is in {}. To continue it, run the same command again:\n  {}",
+            plural(summary.finished, "finished trial"),
+            if summary.requeued > 0 {
+                format!(
+                    " ({} queued to run again)",
+                    plural(summary.requeued, "interrupted trial")
+                )
+            } else {
+                String::new()
+            },
+            opened.url,
+            shell::this_command_without(&["--resume"])
+        );
+        return ExitCode::from(130);
+    }
+    if summary.complete == 0 {
+        eprintln!(
+            "error: no trial completed; the reasons are in the error column of {}",
+            out.display()
+        );
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}

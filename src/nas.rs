@@ -1,0 +1,368 @@
+//! The main job as a library: architecture and training-settings search on a data set. The
+//! default search spaces, the map from a trial's parameters to a network and its training
+//! ([`configs`]), and [`TrainObjective`], the objective that trains one configuration with
+//! candle and reports its validation accuracy after each epoch.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use nasbo::nas::{default_space, TrainObjective};
+//! use nasbo::train::data;
+//! use nasbo::tuner::run::{run, RunConfig};
+//! use nasbo::tuner::{Direction, Study, StudyConfig};
+//!
+//! let ds = data::load("iris")?;
+//! let splits = data::split(&ds, None, 0.2, 0.2, 0)?;
+//! let space = default_space(false, false)?;
+//! let mut study = Study::new(space, StudyConfig::new(Direction::Maximize))?;
+//! let objective = TrainObjective::new(Arc::new(splits), 20, candle_core::Device::Cpu, 0);
+//! run(&mut study, &objective, &RunConfig::trials(5), &mut |_| {})?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::sync::Arc;
+
+use candle_core::Device;
+
+use crate::train::data::Splits;
+use crate::train::net::{ArchConfig, Connection};
+use crate::train::{train, OptimizerKind, Schedule, TrainConfig};
+use crate::tuner::run::{Objective, TrialHandle};
+use crate::tuner::{Assignment, Outcome, ParamKind, Space, TunerError, Value};
+
+/// The parameters a `nas` space may have, and what each sets.
+///
+/// | name | kind | meaning | default when absent |
+/// |---|---|---|---|
+/// | `depth` | int | blocks | required |
+/// | `width` | int | channels or units per block | required |
+/// | `connection` | categorical of `conv`, `dense`, `pool`, `skip` | how blocks connect | `conv` |
+/// | `lr` | float | base learning rate | required |
+/// | `weight_decay` | float | AdamW's decoupled decay, SGD's L2 | 0 |
+/// | `batch_size` | int, or categorical of integers | examples per step | 64 |
+/// | `dropout` | float | dropout probability | 0 |
+/// | `optimizer` | categorical of `adamw`, `sgd` | the optimizer | `adamw` |
+/// | `momentum` | float | SGD's momentum | 0.9 |
+/// | `epochs` | int | epochs (overrides `--epochs`) | `--epochs` |
+pub const PARAMS: [&str; 10] = [
+    "depth",
+    "width",
+    "connection",
+    "lr",
+    "weight_decay",
+    "batch_size",
+    "dropout",
+    "optimizer",
+    "momentum",
+    "epochs",
+];
+
+fn image_space(classic: bool) -> String {
+    let (depth, width) = if classic {
+        ((6, 12), (32, 128))
+    } else {
+        ((1, 3), (8, 32))
+    };
+    format!(
+        r#"
+[[param]]
+name = "depth"
+type = "int"
+low = {}
+high = {}
+[[param]]
+name = "width"
+type = "int"
+low = {}
+high = {}
+log = true
+[[param]]
+name = "connection"
+type = "categorical"
+choices = ["conv", "pool", "skip"]
+{COMMON}"#,
+        depth.0, depth.1, width.0, width.1
+    )
+}
+
+const TABULAR: &str = r#"
+[[param]]
+name = "depth"
+type = "int"
+low = 1
+high = 4
+[[param]]
+name = "width"
+type = "int"
+low = 8
+high = 128
+log = true
+[[param]]
+name = "connection"
+type = "categorical"
+choices = ["dense", "skip"]
+"#;
+
+const COMMON: &str = r#"
+[[param]]
+name = "lr"
+type = "float"
+low = 1e-3
+high = 3e-2
+log = true
+[[param]]
+name = "weight_decay"
+type = "float"
+low = 1e-6
+high = 1e-3
+log = true
+[[param]]
+name = "batch_size"
+type = "categorical"
+choices = ["32", "64"]
+[[param]]
+name = "dropout"
+type = "float"
+low = 0.0
+high = 0.3
+[[param]]
+name = "optimizer"
+type = "categorical"
+choices = ["adamw", "sgd"]
+[[param]]
+name = "momentum"
+type = "float"
+low = 0.8
+high = 0.99
+when = { param = "optimizer", in = ["sgd"] }
+"#;
+
+/// The default search space for a data set of images or tabular data (`classic`: the classic
+/// sweep's ranges, depth 6–12 and width 32–128, for images on bigger machines).
+pub fn default_space(image: bool, classic: bool) -> Result<Space, TunerError> {
+    let text = if image {
+        image_space(classic)
+    } else {
+        format!("{TABULAR}{COMMON}")
+    };
+    Space::from_toml(&text)
+}
+
+/// Checks that a space is one `nas` can train: every parameter is one of [`PARAMS`], the
+/// required ones are there and numeric, and categorical choices are ones it knows.
+pub fn check_space(space: &Space) -> Result<(), TunerError> {
+    let bad = |param: &str, reason: String| TunerError::InvalidParam {
+        param: param.into(),
+        reason,
+    };
+    for p in space.params() {
+        if !PARAMS.contains(&p.name.as_str()) {
+            return Err(bad(
+                &p.name,
+                format!(
+                    "`nas` does not know this parameter; a nas space holds only {}",
+                    PARAMS.join(", ")
+                ),
+            ));
+        }
+        let numeric = !matches!(p.kind, ParamKind::Categorical { .. });
+        let allowed: Option<&[&str]> = match p.name.as_str() {
+            "connection" => Some(&["conv", "dense", "pool", "skip"]),
+            "optimizer" => Some(&["adamw", "sgd"]),
+            _ => None,
+        };
+        match (&p.kind, allowed) {
+            (ParamKind::Categorical { choices }, Some(allowed)) => {
+                if let Some(c) = choices.iter().find(|c| !allowed.contains(&c.as_str())) {
+                    return Err(bad(
+                        &p.name,
+                        format!("choice `{c}` is not one of {}", allowed.join(", ")),
+                    ));
+                }
+            }
+            (_, Some(_)) => {
+                return Err(bad(&p.name, "must be categorical".into()));
+            }
+            (ParamKind::Categorical { choices }, None) => {
+                if let Some(c) = choices.iter().find(|c| c.parse::<f64>().is_err()) {
+                    return Err(bad(
+                        &p.name,
+                        format!(
+                            "choice `{c}` is not a number (a categorical `{}` lists numbers)",
+                            p.name
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let _ = numeric;
+    }
+    for required in ["depth", "width", "lr"] {
+        match space.index(required) {
+            None => {
+                return Err(TunerError::SpaceFile(format!(
+                    "a nas space needs a parameter `{required}`"
+                )))
+            }
+            Some(i) if space.params()[i].condition.is_some() => {
+                return Err(bad(required, "must not be conditional".into()))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn get<'a>(space: &Space, a: &'a Assignment, name: &str) -> Option<&'a Value> {
+    space.index(name).and_then(|i| a[i].as_ref())
+}
+
+fn num(space: &Space, a: &Assignment, name: &str) -> Option<f64> {
+    match get(space, a, name)? {
+        Value::Cat(s) => s.parse().ok(),
+        v => v.as_f64(),
+    }
+}
+
+/// The training run a trial describes (`epochs` unless the space has an `epochs` parameter;
+/// `seed` for initialization, shuffling and dropout).
+pub fn configs(
+    space: &Space,
+    a: &Assignment,
+    epochs: usize,
+    seed: u64,
+) -> Result<(ArchConfig, TrainConfig), String> {
+    let need = |name: &str| {
+        num(space, a, name).ok_or_else(|| format!("the space has no numeric parameter `{name}`"))
+    };
+    let connection = match get(space, a, "connection") {
+        Some(Value::Cat(c)) => Connection::parse(c)
+            .ok_or_else(|| format!("unknown connection `{c}` (conv, dense, pool, skip)"))?,
+        _ => Connection::Conv,
+    };
+    let arch = ArchConfig {
+        depth: need("depth")? as usize,
+        width: need("width")? as usize,
+        connections: vec![connection],
+        dropout: num(space, a, "dropout").unwrap_or(0.0),
+    };
+    let optimizer = match get(space, a, "optimizer") {
+        Some(Value::Cat(o)) if o == "sgd" => OptimizerKind::Sgd {
+            momentum: num(space, a, "momentum").unwrap_or(0.9),
+        },
+        Some(Value::Cat(o)) if o != "adamw" => {
+            return Err(format!("unknown optimizer `{o}` (adamw, sgd)"))
+        }
+        _ => OptimizerKind::AdamW,
+    };
+    let config = TrainConfig {
+        learning_rate: need("lr")?,
+        weight_decay: num(space, a, "weight_decay").unwrap_or(0.0),
+        batch_size: num(space, a, "batch_size").unwrap_or(64.0) as usize,
+        epochs: num(space, a, "epochs").map_or(epochs, |e| e as usize),
+        optimizer,
+        schedule: Schedule::Cosine,
+        seed,
+    };
+    Ok((arch, config))
+}
+
+/// Trains the configuration a trial describes, on `splits`, reporting the validation accuracy
+/// after each epoch (the step is the epoch). The objective is the final validation accuracy;
+/// the metrics are `test_accuracy`, `train_seconds`, `parameters`, `flops_per_example`,
+/// `latency_ms`, `peak_tensor_mb` and `final_train_loss`. Trial `n` trains with seed
+/// `seed + n`. A stop (timeout, interruption) takes effect at the end of an epoch.
+pub struct TrainObjective {
+    splits: Arc<Splits>,
+    epochs: usize,
+    device: Device,
+    seed: u64,
+}
+
+impl TrainObjective {
+    /// The objective on `splits` with `epochs` per trial.
+    pub fn new(splits: Arc<Splits>, epochs: usize, device: Device, seed: u64) -> Self {
+        TrainObjective {
+            splits,
+            epochs,
+            device,
+            seed,
+        }
+    }
+}
+
+impl Objective for TrainObjective {
+    fn check(&self, space: &Space) -> Result<(), TunerError> {
+        if self.epochs == 0 {
+            return Err(TunerError::InvalidConfig {
+                name: "epochs",
+                value: "0".into(),
+                reason: "at least 1".into(),
+            });
+        }
+        check_space(space)
+    }
+
+    fn evaluate(&self, h: &TrialHandle) -> Outcome {
+        let seed = self.seed.wrapping_add(h.number() as u64);
+        let (arch, config) = match configs(h.space(), h.params(), self.epochs, seed) {
+            Ok(c) => c,
+            Err(e) => return Outcome::failed(e),
+        };
+        let total = config.epochs;
+        let result = train(&self.splits, &arch, &config, &self.device, |s| {
+            h.note(format!(
+                "trial {} epoch {}/{total}: loss {:.4}, val acc {:.4}",
+                h.number(),
+                s.epoch,
+                s.train_loss,
+                s.val_accuracy
+            ));
+            h.report(s.epoch as u64, s.val_accuracy)
+        });
+        match result {
+            Ok(r) => Outcome::with_metrics(
+                r.val_accuracy,
+                vec![
+                    ("test_accuracy".into(), r.test_accuracy),
+                    ("train_seconds".into(), r.train_seconds),
+                    ("parameters".into(), r.parameters as f64),
+                    ("flops_per_example".into(), r.flops_per_example as f64),
+                    ("latency_ms".into(), r.latency_per_example_s * 1e3),
+                    ("peak_tensor_mb".into(), r.peak_tensor_bytes as f64 / 1e6),
+                    (
+                        "final_train_loss".into(),
+                        r.epochs.last().map_or(f64::NAN, |e| e.train_loss),
+                    ),
+                ]
+                .into_iter()
+                .filter(|(_, v)| v.is_finite())
+                .collect(),
+            ),
+            Err(e) => Outcome::failed(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaces_nas_cannot_train_are_refused_by_name() {
+        check_space(&default_space(true, false).unwrap()).unwrap();
+        check_space(&default_space(false, false).unwrap()).unwrap();
+        check_space(&default_space(true, true).unwrap()).unwrap();
+        let cases = [
+            ("[[param]]\nname = \"depht\"\ntype = \"int\"\nlow = 1\nhigh = 3\n", "parameter `depht`: `nas` does not know this parameter"),
+            ("[[param]]\nname = \"depth\"\ntype = \"int\"\nlow = 1\nhigh = 3\n[[param]]\nname = \"width\"\ntype = \"int\"\nlow = 8\nhigh = 16\n", "needs a parameter `lr`"),
+            ("[[param]]\nname = \"connection\"\ntype = \"categorical\"\nchoices = [\"conv\", \"attention\"]\n", "parameter `connection`: choice `attention` is not one of"),
+            ("[[param]]\nname = \"batch_size\"\ntype = \"categorical\"\nchoices = [\"big\"]\n", "parameter `batch_size`: choice `big` is not a number"),
+        ];
+        for (text, msg) in cases {
+            let space = Space::from_toml(text).unwrap();
+            let err = check_space(&space).unwrap_err().to_string();
+            assert!(err.contains(msg), "expected `{msg}` in `{err}`");
+        }
+    }
+}
