@@ -174,6 +174,13 @@ impl GpParams {
         self.warm_start = Some(previous.log_params().to_vec());
         self
     }
+    /// [`GpParams::warm_start`] from a fit's log-parameter vector
+    /// ([`GaussianProcess::log_params`], e.g. saved with a study's trials); ignored when its
+    /// length does not match the kernel's.
+    pub fn warm_start_log_params(mut self, log_params: Vec<f64>) -> Self {
+        self.warm_start = Some(log_params);
+        self
+    }
     /// Maps this box to the unit cube instead of the data's min/max (useful when the search
     /// space is known, so the scaling does not move as data arrives).
     pub fn input_bounds(mut self, low: Vec<f64>, high: Vec<f64>) -> Self {

@@ -33,6 +33,22 @@ impl std::fmt::Debug for Problem {
 }
 
 impl Problem {
+    /// A problem of your own, without known optimizers (optimum set to `optimum`).
+    pub fn custom(
+        name: &str,
+        space: Space,
+        optimum: f64,
+        objective: impl Fn(&Assignment) -> f64 + Send + Sync + 'static,
+    ) -> Self {
+        Problem {
+            name: name.into(),
+            space,
+            optimum,
+            optimizers: vec![],
+            tolerance: 0.0,
+            objective: Arc::new(objective),
+        }
+    }
     /// The objective at an assignment of the problem's space.
     pub fn eval(&self, a: &Assignment) -> f64 {
         (self.objective)(a)

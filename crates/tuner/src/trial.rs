@@ -175,6 +175,10 @@ pub struct Trial {
     pub suggest_s: f64,
     /// Why it failed, or a note on its history (an interruption it was re-queued after).
     pub error: Option<String>,
+    /// What the strategy kept from proposing it (for `bo`: the fitted GP's hyperparameters,
+    /// from which the next fit starts), stored with the trial so that a resumed study
+    /// proposes as the uninterrupted one. Not in the CSV.
+    pub strategy_state: Option<String>,
 }
 
 impl Trial {
@@ -192,6 +196,7 @@ impl Trial {
             finished_at: None,
             suggest_s: 0.0,
             error: None,
+            strategy_state: None,
         }
     }
     /// The first objective's value (the only one of a single-objective study).

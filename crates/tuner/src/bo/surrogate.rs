@@ -62,12 +62,13 @@ impl Target {
 }
 
 /// Settings of one fit that are not model settings.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FitOptions<'a> {
+#[derive(Clone, Debug, Default)]
+pub struct FitOptions {
     /// Seed of the hyperparameter search's random starts.
     pub seed: u64,
-    /// Start the hyperparameter search from this model's (one local search instead of two).
-    pub warm_start: Option<&'a GaussianProcess>,
+    /// Start the hyperparameter search from these log-parameters of an earlier fit
+    /// ([`GaussianProcess::log_params`]), with one local search instead of two.
+    pub warm_start: Option<Vec<f64>>,
 }
 
 /// The data a model is fitted to: encoded inputs with their values in "larger is better"
@@ -237,7 +238,7 @@ pub fn fit_surrogate(
     trials: &[Trial],
     target: &Target,
     config: &BoConfig,
-    options: &FitOptions<'_>,
+    options: &FitOptions,
 ) -> Result<StudyModel, TunerError> {
     let encoder = Arc::new(Encoder::new(space));
     let data = TrainingData::from_trials(&encoder, trials, target);
@@ -250,7 +251,7 @@ pub(crate) fn fit_data(
     data: TrainingData,
     direction: Direction,
     config: &BoConfig,
-    options: &FitOptions<'_>,
+    options: &FitOptions,
 ) -> Result<StudyModel, TunerError> {
     let d = encoder.dim();
     let xs = &data.xs;
@@ -290,8 +291,8 @@ pub(crate) fn fit_data(
         // goes from nasbo-gp's default 1e-4 (BoTorch's) down to 1e-6.
         params = params.noise_floor(1e-6);
     }
-    if let Some(prev) = options.warm_start {
-        params = params.warm_start(prev).local_starts(1);
+    if let Some(prev) = &options.warm_start {
+        params = params.warm_start_log_params(prev.clone()).local_starts(1);
     }
     let gp = params.fit(&x, &y)?;
     Ok(StudyModel {

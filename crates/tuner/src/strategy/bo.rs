@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use nasbo_acq::{propose, Domain, Incumbent, ProposalRequest};
-use nasbo_gp::GaussianProcess;
+use serde::{Deserialize, Serialize};
 
 use super::{fresh_random, sobol_assignment, Context, Proposal, Strategy};
 use crate::bo::encode::Encoder;
@@ -19,10 +19,33 @@ use crate::TunerError;
 /// to the model's data with the worst value observed among complete trials, so the posterior
 /// mean is low there and LogEI avoids the region (without letting a failure set the scale).
 /// Pending trials enter as fantasies (Kriging believer by default).
+///
+/// Each fit starts its hyperparameter search from the previous fit's, which is kept with the
+/// trial it proposed ([`crate::Trial::strategy_state`]): the proposal is a function of the
+/// stored trials, and a study resumed from its storage proposes what the uninterrupted study
+/// would have.
 pub struct Bo {
     config: BoConfig,
     encoder: Arc<Encoder>,
-    previous: Option<GaussianProcess>,
+}
+
+/// What `bo` keeps with a trial it proposed from its model.
+#[derive(Serialize, Deserialize)]
+struct BoState {
+    /// The fitted GP's log-parameters.
+    gp: Vec<f64>,
+}
+
+impl BoState {
+    /// The state of the most recent trial that has one.
+    fn latest(ctx: &Context<'_>) -> Option<Vec<f64>> {
+        ctx.trials
+            .iter()
+            .rev()
+            .filter_map(|t| t.strategy_state.as_deref())
+            .find_map(|s| serde_json::from_str::<BoState>(s).ok())
+            .map(|s| s.gp)
+    }
 }
 
 impl Bo {
@@ -31,7 +54,6 @@ impl Bo {
         Bo {
             config,
             encoder: Arc::new(Encoder::new(space)),
-            previous: None,
         }
     }
 
@@ -41,12 +63,13 @@ impl Bo {
             .unwrap_or_else(|| (self.encoder.dim() + 1).max(5))
     }
 
-    fn model_step(&mut self, ctx: &Context<'_>) -> Result<Assignment, TunerError> {
+    /// The model's proposal, and the state to keep with it.
+    fn model_step(&self, ctx: &Context<'_>) -> Result<(Assignment, String), TunerError> {
         let enc = self.encoder.clone();
         let data = TrainingData::from_trials(&enc, ctx.trials, &Target::objective(ctx.direction));
         let options = FitOptions {
             seed: ctx.seed ^ ctx.number as u64,
-            warm_start: self.previous.as_ref(),
+            warm_start: BoState::latest(ctx),
         };
         let fitted = fit_data(enc.clone(), data, ctx.direction, &self.config, &options)?;
         let model = fitted.surrogate();
@@ -79,9 +102,10 @@ impl Bo {
         };
         let cand = propose(&model, &req)?;
         let a = enc.decode(&cand[0].x);
-        drop(model);
-        self.previous = Some(fitted.into_gp());
-        Ok(a)
+        let state = BoState {
+            gp: fitted.gp().log_params(),
+        };
+        Ok((a, serde_json::to_string(&state).unwrap_or_default()))
     }
 }
 
@@ -93,26 +117,36 @@ impl Strategy for Bo {
         let n_complete = ctx.complete().len();
         if ctx.number < self.n_initial() || n_complete < 2 {
             let a = sobol_assignment(ctx.space, ctx.number, ctx.seed);
-            if !ctx.seen(&a) {
-                return Ok(Proposal {
-                    params: a,
-                    source: Source::Initial,
-                });
-            }
+            let params = if ctx.seen(&a) {
+                fresh_random(ctx, &mut ctx.rng(3))
+            } else {
+                a
+            };
             return Ok(Proposal {
-                params: fresh_random(ctx, &mut ctx.rng(3)),
+                params,
                 source: Source::Initial,
+                state: None,
             });
         }
-        let reason = match self.model_step(ctx) {
-            Ok(a) if !ctx.seen(&a) || self.config.noisy => return Ok(Proposal::model(a)),
-            Ok(_) => "the acquisition's best point was already evaluated".to_string(),
-            Err(e) => e.to_string(),
+        let (reason, state) = match self.model_step(ctx) {
+            Ok((a, state)) if !ctx.seen(&a) || self.config.noisy => {
+                return Ok(Proposal {
+                    params: a,
+                    source: Source::Model,
+                    state: Some(state),
+                })
+            }
+            Ok((_, state)) => (
+                "the acquisition's best point was already evaluated".to_string(),
+                Some(state),
+            ),
+            Err(e) => (e.to_string(), None),
         };
         // Rather than stopping the study, a random point, with the reason recorded.
         Ok(Proposal {
             params: fresh_random(ctx, &mut ctx.rng(4)),
             source: Source::Fallback { reason },
+            state,
         })
     }
 }

@@ -118,6 +118,7 @@ impl Strategy for Evolution {
             source: Source::Fallback {
                 reason: "every mutation of the parent tried was already evaluated".into(),
             },
+            state: None,
         })
     }
 }

@@ -71,6 +71,8 @@ pub struct Proposal {
     pub params: Assignment,
     /// [`Source::Model`], [`Source::Initial`] or [`Source::Fallback`].
     pub source: Source,
+    /// What the strategy keeps with the trial ([`Trial::strategy_state`]).
+    pub state: Option<String>,
 }
 
 impl Proposal {
@@ -79,6 +81,7 @@ impl Proposal {
         Proposal {
             params,
             source: Source::Model,
+            state: None,
         }
     }
 }

@@ -246,6 +246,7 @@ impl Strategy for Reinforce {
             source: Source::Fallback {
                 reason: "the policy's draws tried were all evaluated already".into(),
             },
+            state: None,
         })
     }
 }

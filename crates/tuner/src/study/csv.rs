@@ -277,6 +277,7 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
             finished_at,
             suggest_s,
             error,
+            strategy_state: None,
         });
     }
     Ok(trials)

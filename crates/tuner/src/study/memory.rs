@@ -60,10 +60,12 @@ impl Storage for MemoryStorage {
                 params,
                 source,
                 suggest_s,
+                state,
             } => {
                 let mut t = Trial::new(self.trials.len(), params);
                 t.source = source;
                 t.suggest_s = suggest_s;
+                t.strategy_state = state;
                 self.trials.push(t);
                 self.leases.push(None);
                 self.trials.len() - 1

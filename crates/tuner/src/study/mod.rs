@@ -223,6 +223,7 @@ impl Study {
                 params: proposal.params,
                 source: proposal.source,
                 suggest_s: started.elapsed().as_secs_f64(),
+                state: proposal.state,
             })
         })?;
         self.refresh()?;

@@ -43,6 +43,7 @@ CREATE TABLE nasbo_trials (
     finished_at DOUBLE PRECISION,
     suggest_s DOUBLE PRECISION NOT NULL,
     error TEXT,
+    strategy_state TEXT,
     worker TEXT,
     heartbeat_at DOUBLE PRECISION,
     heartbeat_s DOUBLE PRECISION,
@@ -152,7 +153,7 @@ fn read_trials(
 ) -> Result<Vec<Trial>, TunerError> {
     let rows = c
         .query(
-            "SELECT number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error
+            "SELECT number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state
              FROM nasbo_trials WHERE study_id = $1 ORDER BY number",
             &[&id],
         )
@@ -171,6 +172,7 @@ fn read_trials(
                 finished_at: r.get(7),
                 suggest_s: r.get(8),
                 error: r.get(9),
+                strategy_state: r.get(10),
             }
             .into_trial(space, url)
         })
@@ -196,9 +198,9 @@ fn read_trials(
 fn insert_trial(c: &mut impl GenericClient, id: i64, t: &Trial) -> Result<u64, postgres::Error> {
     let x = trial_text(t);
     c.execute(
-        "INSERT INTO nasbo_trials (study_id, number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        &[&id, &(t.number as i64), &x.state, &x.params, &x.values, &x.metrics, &x.source, &x.started_at, &x.finished_at, &x.suggest_s, &x.error],
+        "INSERT INTO nasbo_trials (study_id, number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        &[&id, &(t.number as i64), &x.state, &x.params, &x.values, &x.metrics, &x.source, &x.started_at, &x.finished_at, &x.suggest_s, &x.error, &x.state_json],
     )
 }
 
@@ -327,10 +329,12 @@ impl Storage for PostgresStorage {
                 params,
                 source,
                 suggest_s,
+                state,
             } => {
                 let mut t = Trial::new(trials.len(), params);
                 t.source = source;
                 t.suggest_s = suggest_s;
+                t.strategy_state = state;
                 insert_trial(&mut tx, id, &t).map_err(|e| pg_err(&url, e))?;
                 t
             }

@@ -74,6 +74,7 @@ pub(crate) struct TrialText {
     pub finished_at: Option<f64>,
     pub suggest_s: f64,
     pub error: Option<String>,
+    pub state_json: Option<String>,
 }
 
 pub(crate) fn trial_text(t: &Trial) -> TrialText {
@@ -87,6 +88,7 @@ pub(crate) fn trial_text(t: &Trial) -> TrialText {
         finished_at: t.finished_at.map(to_secs),
         suggest_s: t.suggest_s,
         error: t.error.clone(),
+        state_json: t.strategy_state.clone(),
     }
 }
 
@@ -102,6 +104,7 @@ pub(crate) struct TrialRow {
     pub finished_at: Option<f64>,
     pub suggest_s: f64,
     pub error: Option<String>,
+    pub strategy_state: Option<String>,
 }
 
 impl TrialRow {
@@ -127,6 +130,7 @@ impl TrialRow {
             finished_at: self.finished_at.map(from_secs),
             suggest_s: self.suggest_s,
             error: self.error,
+            strategy_state: self.strategy_state,
         })
     }
 }

@@ -42,6 +42,7 @@ CREATE TABLE trials (
     finished_at REAL,
     suggest_s REAL NOT NULL,
     error TEXT,
+    strategy_state TEXT,
     worker TEXT,
     heartbeat_at REAL,
     heartbeat_s REAL,
@@ -280,7 +281,7 @@ impl SqliteStorage {
         let url = &self.url;
         let mut s = conn
             .prepare_cached(
-                "SELECT number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error
+                "SELECT number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state
                  FROM trials WHERE study_id = ?1 ORDER BY number",
             )
             .map_err(|e| err(url, e))?;
@@ -297,6 +298,7 @@ impl SqliteStorage {
                     finished_at: r.get(7)?,
                     suggest_s: r.get(8)?,
                     error: r.get(9)?,
+                    strategy_state: r.get(10)?,
                 })
             })
             .map_err(|e| err(url, e))?
@@ -336,9 +338,9 @@ impl SqliteStorage {
 fn insert_trial(tx: &Connection, id: i64, t: &Trial) -> rusqlite::Result<usize> {
     let x = trial_text(t);
     tx.execute(
-        "INSERT INTO trials (study_id, number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![id, t.number as i64, x.state, x.params, x.values, x.metrics, x.source, x.started_at, x.finished_at, x.suggest_s, x.error],
+        "INSERT INTO trials (study_id, number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![id, t.number as i64, x.state, x.params, x.values, x.metrics, x.source, x.started_at, x.finished_at, x.suggest_s, x.error, x.state_json],
     )
 }
 
@@ -367,10 +369,12 @@ impl Storage for SqliteStorage {
                 params: p,
                 source,
                 suggest_s,
+                state,
             } => {
                 let mut t = Trial::new(trials.len(), p);
                 t.source = source;
                 t.suggest_s = suggest_s;
+                t.strategy_state = state;
                 insert_trial(&tx, self.id, &t).map_err(|e| err(&url, e))?;
                 t
             }

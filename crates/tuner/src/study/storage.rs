@@ -39,6 +39,8 @@ pub enum Reservation {
         source: Source,
         /// Seconds spent choosing them.
         suggest_s: f64,
+        /// What the strategy keeps with the trial ([`Trial::strategy_state`]).
+        state: Option<String>,
     },
     /// Run the queued trial with this number.
     Claim(usize),
