@@ -5,6 +5,11 @@
 //! point `t = ±π/2`, reached exactly), smooth, and its derivative `(high − low) cos(t)/2` is
 //! bounded, so L-BFGS works on `t` unchanged. Only the continuous coordinates move; the others
 //! stay at the values of a template point.
+//!
+//! On a face the map's derivative is zero (`cos(±π/2) = 0`), so a search that *starts* there
+//! could never leave it, even when the maximum is inside (as after a discrete move made at a
+//! face). Each search therefore starts from the point moved inside by [`FACE_MARGIN`] of the
+//! range (`SineBox::to_t_inside`); the start itself is kept if nothing better is found.
 
 use std::cell::RefCell;
 
@@ -14,6 +19,11 @@ use argmin::solver::quasinewton::LBFGS;
 use nalgebra::DVector;
 
 use crate::functions::AcquisitionFunction;
+
+/// How far inside the box (as a fraction of each range) a search starts from a point on or
+/// near a face: the sine map's slope there is about `2√margin` ≈ 0.06 of its largest, enough
+/// for L-BFGS to move.
+pub const FACE_MARGIN: f64 = 1e-3;
 
 /// Maps between box coordinates and the unconstrained `t`.
 #[derive(Clone, Debug)]
@@ -42,6 +52,19 @@ impl SineBox {
             .map(|(j, &k)| {
                 let s = 2.0 * (x[k] - self.low[j]) / (self.high[j] - self.low[j]) - 1.0;
                 s.clamp(-1.0, 1.0).asin()
+            })
+            .collect()
+    }
+    /// [`SineBox::to_t`] of `x` with every coordinate at least [`FACE_MARGIN`] of its range
+    /// inside its bounds, where the map's slope is not zero.
+    pub fn to_t_inside(&self, x: &[f64]) -> Vec<f64> {
+        let edge = 1.0 - 2.0 * FACE_MARGIN;
+        self.coords
+            .iter()
+            .enumerate()
+            .map(|(j, &k)| {
+                let s = 2.0 * (x[k] - self.low[j]) / (self.high[j] - self.low[j]) - 1.0;
+                s.clamp(-edge, edge).asin()
             })
             .collect()
     }
@@ -136,7 +159,7 @@ pub fn maximize_in_box<A: AcquisitionFunction + ?Sized>(
         return (start.to_vec(), start_value);
     }
     let problem = BoxedNegated::new(acq, map, start.to_vec());
-    let t0 = map.to_t(start);
+    let t0 = map.to_t_inside(start);
     let solver = match LBFGS::new(MoreThuenteLineSearch::new(), 7)
         .with_tolerance_grad(1e-7)
         .and_then(|s| s.with_tolerance_cost(1e-9))

@@ -327,7 +327,12 @@ pub fn best_candidate(
     exclude: &[Vec<f64>],
     config: &OptimizerConfig,
 ) -> Result<Candidate, AcqError> {
+    let examined = candidates.len();
     candidates.retain(|c| c.value.is_finite() || c.value == f64::NEG_INFINITY);
+    if examined > 0 && candidates.is_empty() {
+        // Nothing was excluded: the acquisition is NaN or +∞ at every candidate.
+        return Err(AcqError::NonFinite);
+    }
     candidates.sort_by(|a, b| b.value.total_cmp(&a.value));
     let tried = candidates.len();
     candidates

@@ -63,27 +63,49 @@ pub fn ei_h(z: f64) -> f64 {
     norm_pdf(z) + z * norm_cdf(z)
 }
 
-/// `ln h(z)`, finite for every finite z (about `-z²/2 - 3 ln|z|` deep in the lower tail).
+/// Below this `z`, [`log_ei_h`] and [`dlog_ei_h`] come from the asymptotic series of
+/// `h(z)/φ(z)` instead of `1 − |z|Φ(z)/φ(z)`, whose cancellation costs `ε z²` of relative
+/// accuracy (at `z = −1/√ε` ≈ −6.7e7 all of it). At −30 both agree to 2e-13; the series,
+/// summed to eight terms, is then exact to rounding.
+pub const ASYMPTOTIC_BELOW: f64 = -30.0;
+
+/// `S(u) − 1` for `h(z)/φ(z) = u S(u)`, `u = 1/z²`: `S(u) = Σ_k (−1)^k (2k+1)!! u^k`
+/// (asymptotic; its terms shrink up to `k ≈ 1/(2u)`, far beyond the eight used here).
+fn tail_series_minus_one(u: f64) -> f64 {
+    let mut term = 1.0;
+    let mut sum = 0.0;
+    for k in 1..=8 {
+        term *= -((2 * k + 1) as f64) * u;
+        sum += term;
+    }
+    sum
+}
+
+/// `ln h(z)`, finite and accurate to rounding for every finite z (about `−z²/2 − 2 ln|z|`
+/// deep in the lower tail).
 pub fn log_ei_h(z: f64) -> f64 {
     if z > -1.0 {
         return ei_h(z).ln();
     }
-    // h(z) = φ(z) (1 - |z| Φ(z)/φ(z)) for z < 0, and |z|Φ(z)/φ(z) = |z| erfcx(-z/√2) √(π/2).
     let log_phi = -0.5 * z * z - HALF_LN_2PI;
-    if z > -1e8 {
-        let w = (erfcx(-z * FRAC_1_SQRT_2) * z.abs()).ln() + 0.5 * (PI / 2.0).ln();
-        log_phi + log1mexp(w)
-    } else {
-        // 1 - |z|Φ/φ → 1/z², so ln h → ln φ - 2 ln|z|.
-        log_phi - 2.0 * z.abs().ln()
+    if z < ASYMPTOTIC_BELOW {
+        // h = φ u S(u): ln h = ln φ − 2 ln|z| + ln S.
+        let u = 1.0 / (z * z);
+        return log_phi - 2.0 * z.abs().ln() + tail_series_minus_one(u).ln_1p();
     }
+    // h(z) = φ(z) (1 - |z| Φ(z)/φ(z)) for z < 0, and |z|Φ(z)/φ(z) = |z| erfcx(-z/√2) √(π/2).
+    let w = (erfcx(-z * FRAC_1_SQRT_2) * z.abs()).ln() + 0.5 * (PI / 2.0).ln();
+    log_phi + log1mexp(w)
 }
 
-/// `d ln h(z) / dz = Φ(z)/h(z)`, computed as `exp(ln Φ(z) - ln h(z))` so it stays accurate in
-/// the lower tail (where it tends to |z|).
+/// `d ln h(z) / dz = Φ(z)/h(z)`, accurate in the lower tail (where it tends to `|z|`): from
+/// `exp(ln Φ(z) − ln h(z))` down to [`ASYMPTOTIC_BELOW`], then `|z|/S(u) − 1/|z|`.
 pub fn dlog_ei_h(z: f64) -> f64 {
     if z > -1.0 {
         norm_cdf(z) / ei_h(z)
+    } else if z < ASYMPTOTIC_BELOW {
+        let u = 1.0 / (z * z);
+        z.abs() / (1.0 + tail_series_minus_one(u)) - 1.0 / z.abs()
     } else {
         (log_norm_cdf(z) - log_ei_h(z)).exp()
     }
@@ -172,6 +194,63 @@ mod tests {
                 "z = {z}"
             );
         }
+    }
+
+    /// Reference values from mpmath at 100 digits:
+    ///
+    /// ```python
+    /// from mpmath import mp, mpf, exp, log, erfc, sqrt, pi
+    /// mp.dps = 100
+    /// def h(z):  # phi(z) + z Phi(z), and Phi(z)
+    ///     phi = exp(-z*z/2)/sqrt(2*pi); Phi = erfc(-z/sqrt(2))/2
+    ///     return phi + z*Phi, Phi
+    /// for z in ["-1", "-5", "-10", "-38", "-100", "-1e3", "-1e4", "-1e5", "-1e6", "-1e7",
+    ///           "-6.7e7", "-9e7", "-1e8", "-1e9", "-1e10", "-1e12"]:
+    ///     hv, Phi = h(mpf(z))
+    ///     print(f"({z}, {mp.nstr(log(hv), 20)}, {mp.nstr(Phi/hv, 20)}),")
+    /// ```
+    #[test]
+    fn log_h_and_its_slope_match_mpmath_to_minus_1e12() {
+        let reference = [
+            (-1.0, -2.4851210257126413368, 1.9042712333296918229),
+            (-5.0, -16.744301162660990143, 5.3618162412880885298),
+            (-10.0, -55.553122036122355927, 10.194383033412553306),
+            (-38.0, -730.19618340211373916, 38.052522760041328294),
+            (-100.0, -5010.1295788002497923, 100.01999400419586505),
+            (-1e3, -500014.73445209115845, 1000.001999994000042),
+            (-1e4, -50000019.339619307157, 10000.000199999994),
+            (-1e5, -5000000023.9447894634, 100000.00001999999999),
+            (-1e6, -500000000028.54995965, 1000000.000002),
+            (-1e7, -50000000000033.15513, 10000000.0000002),
+            (-6.7e7, -2244500000000036.9593, 67000000.000000029851),
+            (-9e7, -4050000000000037.5496, 90000000.000000022222),
+            (-1e8, -5000000000000037.7603, 100000000.00000002),
+            (-1e9, -500000000000000042.37, 1000000000.000000002),
+            (-1e10, -50000000000000000047.0, 10000000000.0),
+            (-1e12, -5.0e+23, 1000000000000.0),
+        ];
+        for (z, log_h, slope) in reference {
+            let (a, b) = (log_ei_h(z), dlog_ei_h(z));
+            // Above the switch the cancellation in 1 − |z|Φ/φ costs up to ε z² (2e-13 at −30).
+            let (tol_h, tol_slope) = if z < ASYMPTOTIC_BELOW {
+                (4e-16, 1e-15)
+            } else {
+                (1e-13, 1e-12)
+            };
+            assert!(
+                ((a - log_h) / log_h).abs() < tol_h,
+                "z = {z}: ln h {a} vs {log_h}"
+            );
+            assert!(
+                ((b - slope) / slope).abs() < tol_slope,
+                "z = {z}: slope {b} vs {slope}"
+            );
+        }
+        // The two formulas meet at the switch.
+        let z = ASYMPTOTIC_BELOW;
+        let w = (erfcx(-z * FRAC_1_SQRT_2) * z.abs()).ln() + 0.5 * (PI / 2.0).ln();
+        let direct = -0.5 * z * z - HALF_LN_2PI + log1mexp(w);
+        assert!((direct - log_ei_h(z - 1e-12)).abs() < 1e-10 * direct.abs());
     }
 
     #[test]

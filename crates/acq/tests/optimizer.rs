@@ -306,3 +306,84 @@ fn batches_and_pending_points_do_not_collide() {
         );
     }
 }
+
+/// `2x` in category 0 (its maximum on the face x = 1) and `3 − 2(x − 0.3)²` in category 1:
+/// a local search from (0.5, category 0) climbs to the face, moves to category 1 there, and
+/// must then leave the face for the maximum (0.3, 1) = 3.
+struct FaceThenInterior;
+
+impl FaceThenInterior {
+    fn f(x: &[f64]) -> f64 {
+        if x[1] < 0.5 {
+            2.0 * x[0]
+        } else {
+            3.0 - 2.0 * (x[0] - 0.3).powi(2)
+        }
+    }
+}
+
+impl AcquisitionFunction for FaceThenInterior {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn value(&self, x: &[f64]) -> Result<f64, AcqError> {
+        Ok(Self::f(x))
+    }
+    fn value_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), AcqError> {
+        let g = if x[1] < 0.5 { 2.0 } else { -4.0 * (x[0] - 0.3) };
+        Ok((Self::f(x), vec![g, 0.0]))
+    }
+    fn values(&self, xs: &DMatrix<f64>) -> Result<Vec<f64>, AcqError> {
+        Ok((0..xs.nrows())
+            .map(|i| Self::f(&[xs[(i, 0)], xs[(i, 1)]]))
+            .collect())
+    }
+}
+
+#[test]
+fn a_local_search_leaves_a_face_after_a_discrete_move() {
+    let domain = Domain::new(vec![
+        Dim::Continuous {
+            low: 0.0,
+            high: 1.0,
+        },
+        Dim::Categorical { n: 2 },
+    ])
+    .unwrap();
+    let start = [0.5, 0.0];
+    let c = nasbo_acq::local_search(
+        &FaceThenInterior,
+        &domain,
+        &start,
+        FaceThenInterior::f(&start),
+        &OptimizerConfig::default(),
+    );
+    assert_eq!(c.x[1], 1.0, "{c:?}");
+    assert!(
+        (c.x[0] - 0.3).abs() < 1e-5 && (c.value - 3.0).abs() < 1e-9,
+        "{c:?}"
+    );
+}
+
+/// An acquisition that is NaN everywhere is reported as such, not as an exhausted space.
+#[test]
+fn a_non_finite_acquisition_is_reported_as_non_finite() {
+    struct Nan;
+    impl AcquisitionFunction for Nan {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn value(&self, _: &[f64]) -> Result<f64, AcqError> {
+            Ok(f64::NAN)
+        }
+        fn value_and_gradient(&self, _: &[f64]) -> Result<(f64, Vec<f64>), AcqError> {
+            Ok((f64::NAN, vec![f64::NAN; 2]))
+        }
+        fn values(&self, xs: &DMatrix<f64>) -> Result<Vec<f64>, AcqError> {
+            Ok(vec![f64::NAN; xs.nrows()])
+        }
+    }
+    let domain = Domain::continuous(&[0.0, 0.0], &[1.0, 1.0]).unwrap();
+    let r = optimize(&Nan, &domain, &OptimizerConfig::default(), &[]);
+    assert_eq!(r, Err(AcqError::NonFinite));
+}

@@ -451,3 +451,75 @@ fn bad_bo_settings_are_refused_by_name() {
         assert!(err.to_string().contains("boundary_prior"), "{err}");
     }
 }
+
+/// One region of Branin returns 1e300 (a diverged run, say): BO keeps modelling (no fallback
+/// to random points) and still finds the optimum outside the region.
+#[test]
+fn bo_keeps_modelling_when_a_region_returns_1e300() {
+    let p = nasbo_tuner::testfns::branin();
+    let mut regrets = Vec::new();
+    for seed in 0..3 {
+        let config = StudyConfig {
+            seed,
+            ..StudyConfig::default()
+        };
+        let mut study = Study::new(p.space.clone(), config).unwrap();
+        let mut best = f64::INFINITY;
+        for _ in 0..40 {
+            let t = study.ask_trial().unwrap();
+            assert!(
+                !matches!(t.source, nasbo_tuner::Source::Fallback { .. }),
+                "seed {seed}, trial {}: {:?}",
+                t.number,
+                t.source
+            );
+            let x0 = t.params[0].as_ref().unwrap().as_f64().unwrap();
+            let v = if x0 > 7.0 { 1e300 } else { p.eval(&t.params) };
+            best = best.min(v);
+            study.tell(t.number, Outcome::value(v)).unwrap();
+        }
+        regrets.push(best - p.optimum);
+    }
+    regrets.sort_by(f64::total_cmp);
+    assert!(regrets[1] < 0.01, "median regret {regrets:?}");
+}
+
+/// Four configurations and six trials: once all four are evaluated the model has no new
+/// point to offer, and the proposal says so in its source (and in the CSV).
+#[test]
+fn an_exhausted_space_falls_back_and_says_why() {
+    let space = Space::new(vec![
+        Param::int("a", 0, 1),
+        Param::categorical("b", &["p", "q"]),
+    ])
+    .unwrap();
+    let config = StudyConfig {
+        strategy: StrategyKind::Bo(nasbo_tuner::BoConfig {
+            n_initial: Some(2),
+            ..Default::default()
+        }),
+        ..StudyConfig::default()
+    };
+    let mut study = Study::new(space, config).unwrap();
+    for _ in 0..6 {
+        let (n, a) = study.ask().unwrap();
+        let v = a[0].as_ref().unwrap().as_f64().unwrap();
+        study.tell(n, Outcome::value(v)).unwrap();
+    }
+    let fallbacks: Vec<&nasbo_tuner::Trial> = study
+        .trials()
+        .iter()
+        .filter(|t| matches!(t.source, nasbo_tuner::Source::Fallback { .. }))
+        .collect();
+    assert!(!fallbacks.is_empty(), "{:?}", study.trials());
+    assert!(
+        fallbacks[0].source.text().contains("no new candidate"),
+        "{}",
+        fallbacks[0].source.text()
+    );
+    let mut csv = Vec::new();
+    write_trials(study.space(), study.trials(), &mut csv).unwrap();
+    assert!(String::from_utf8(csv)
+        .unwrap()
+        .contains("fallback: no new candidate"));
+}

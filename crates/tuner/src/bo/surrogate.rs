@@ -12,7 +12,7 @@ use nasbo_gp::{GaussianProcess, GpParams};
 use super::config::BoConfig;
 use super::encode::Encoder;
 use super::model::{Bowl, ImputedModel};
-use super::warp::YeoJohnson;
+use super::warp::{Tails, YeoJohnson, TAILS_K};
 use crate::space::{Assignment, Space};
 use crate::trial::{Direction, Trial, TrialState};
 use crate::TunerError;
@@ -124,6 +124,7 @@ pub struct StudyModel {
     gp: GaussianProcess,
     encoder: Arc<Encoder>,
     bowl: Bowl,
+    tails: Tails,
     warp: Option<YeoJohnson>,
     direction: Direction,
     data: TrainingData,
@@ -175,10 +176,10 @@ impl StudyModel {
         let xs = DMatrix::from_fn(points.len(), d, |i, k| self.encoder.encode(&points[i])[k]);
         let (mean, var) = self.surrogate().mean_var_batch(&xs)?;
         let back = |v: f64| {
-            let y = match &self.warp {
+            let y = self.tails.invert(match &self.warp {
                 Some(w) => w.invert(v),
                 None => v,
-            };
+            });
             // Back from "larger is better".
             match self.direction {
                 Direction::Maximize => y,
@@ -261,7 +262,8 @@ pub(crate) fn fit_data(
         }));
     }
     let x = DMatrix::from_fn(xs.len(), d, |i, k| xs[i][k]);
-    let mut ys = data.ys.clone();
+    let tails = Tails::fit(&data.ys, TAILS_K);
+    let mut ys: Vec<f64> = data.ys.iter().map(|&v| tails.apply(v)).collect();
     let warp = config.warps().then(|| YeoJohnson::fit(&ys));
     if let Some(w) = &warp {
         for v in ys.iter_mut() {
@@ -299,6 +301,7 @@ pub(crate) fn fit_data(
         gp,
         encoder,
         bowl,
+        tails,
         warp,
         direction,
         data,

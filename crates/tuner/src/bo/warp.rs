@@ -20,6 +20,85 @@
 //! (the likelihood is unimodal in `λ` in all cases met in testing; the search returns the best
 //! point it evaluated in any case).
 
+/// A monotone compression of values far outside the bulk of the data, applied before the
+/// power transform: a diverged training reported as `1e300`, or a failure coded as a huge
+/// number, would otherwise overflow the standardization (and turn every prediction into NaN)
+/// or set the scale of everything the model learns.
+///
+/// With `m` the median and `s` a robust scale (the median absolute deviation / 0.6745, which
+/// tolerates up to half the values being outliers; else the interquartile range / 1.349; else
+/// 1), a value at `z = (y − m)/s` with `|z| > k` goes to
+/// `sign(z) (k + ln(1 + ln(1 + |z| − k)))`; values within `k` scales of the median are unchanged.
+/// The ranking is kept.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tails {
+    /// The median.
+    pub centre: f64,
+    /// The robust scale.
+    pub scale: f64,
+    /// The half-width, in scales, of the unchanged band.
+    pub k: f64,
+}
+
+/// The default half-width of [`Tails`]' unchanged band, in robust scales.
+pub const TAILS_K: f64 = 50.0;
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    // Halves first, so that the difference of two huge values does not overflow.
+    sorted[lo] + (sorted[hi] / 2.0 - sorted[lo] / 2.0) * 2.0 * (pos - lo as f64)
+}
+
+impl Tails {
+    /// Fits the band to `y` (finite values) with half-width `k` scales.
+    pub fn fit(y: &[f64], k: f64) -> Self {
+        let mut v: Vec<f64> = y.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return Tails {
+                centre: 0.0,
+                scale: 1.0,
+                k,
+            };
+        }
+        v.sort_by(f64::total_cmp);
+        let centre = quantile(&v, 0.5);
+        let iqr = (quantile(&v, 0.75) / 2.0 - quantile(&v, 0.25) / 2.0) * 2.0 / 1.349;
+        let mut dev: Vec<f64> = v
+            .iter()
+            .map(|x| (x / 2.0 - centre / 2.0).abs() * 2.0)
+            .collect();
+        dev.sort_by(f64::total_cmp);
+        let mad = quantile(&dev, 0.5) / 0.6745;
+        let scale = [mad, iqr]
+            .into_iter()
+            .find(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(1.0);
+        Tails { centre, scale, k }
+    }
+
+    /// The compressed value of `y`.
+    pub fn apply(&self, y: f64) -> f64 {
+        let z = y / self.scale - self.centre / self.scale;
+        if z.is_nan() || z.abs() <= self.k {
+            return y;
+        }
+        let c = self.k + (1.0 + (1.0 + (z.abs().min(f64::MAX) - self.k)).ln()).ln();
+        self.centre + self.scale * c * z.signum()
+    }
+
+    /// The value whose compression is `t`.
+    pub fn invert(&self, t: f64) -> f64 {
+        let z = (t - self.centre) / self.scale;
+        if z.abs() <= self.k {
+            return t;
+        }
+        let u = z.abs() - self.k;
+        let back = self.k + (u.exp() - 1.0).exp() - 1.0;
+        self.centre + self.scale * back * z.signum()
+    }
+}
+
 /// A fitted Yeo–Johnson transform of standardized values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct YeoJohnson {
@@ -191,6 +270,36 @@ mod tests {
         // continuity at the special powers
         assert!((psi(0.7, 1e-9) - psi(0.7, 0.0)).abs() < 1e-8);
         assert!((psi(-0.7, 2.0 - 1e-9) - psi(-0.7, 2.0)).abs() < 1e-8);
+    }
+
+    #[test]
+    fn tails_pull_in_extreme_values_and_keep_the_rest() {
+        let mut y: Vec<f64> = (0..30).map(|i| (i as f64 * 0.37).sin()).collect();
+        y.push(-1e300);
+        y.push(-f64::MAX);
+        let t = Tails::fit(&y, TAILS_K);
+        // A tiny scale: the largest values overflow z to infinity and still come out finite.
+        let tiny = Tails::fit(&[1e-3, 2e-3, 3e-3, 4e-3], TAILS_K);
+        assert!(tiny.apply(-f64::MAX).is_finite());
+        for &v in &y[..30] {
+            assert_eq!(t.apply(v), v);
+        }
+        let a = t.apply(-1e300);
+        let b = t.apply(-f64::MAX);
+        assert!(
+            a.is_finite() && b.is_finite() && b < a && a < -1.0,
+            "{a} {b}"
+        );
+        assert!(a > -100.0, "compressed to within a few band widths: {a}");
+        // Monotone and invertible across the band's edges.
+        let mut prev = f64::NEG_INFINITY;
+        for i in -2000..=2000 {
+            let v = t.centre + t.scale * i as f64 * 0.05;
+            let c = t.apply(v);
+            assert!(c >= prev, "not monotone at {v}");
+            prev = c;
+            assert!((t.invert(c) - v).abs() < 1e-6 * v.abs().max(1.0), "{v}");
+        }
     }
 
     #[test]
