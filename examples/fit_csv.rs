@@ -42,6 +42,10 @@ struct Args {
     /// Random starts screened before the local searches.
     #[arg(long, default_value_t = 8)]
     restarts: usize,
+    /// Smallest noise variance the fit may learn, in standardized units (default: the
+    /// crate's, 1e-4, BoTorch's).
+    #[arg(long)]
+    noise_floor: Option<f64>,
     /// Fit this many times and report the median fit time as `fit_seconds` (for benchmarks).
     #[arg(long, default_value_t = 1)]
     repeat: usize,
@@ -145,10 +149,14 @@ fn main() -> Result<()> {
         "flat" => PriorSpec::Flat,
         other => bail!("unknown --priors `{other}` (default, flat)"),
     };
-    let params = GpParams::new(Kernel::stationary(family))
+    let mut params = GpParams::new(Kernel::stationary(family))
         .seed(args.seed)
         .priors(priors)
         .restarts(args.restarts);
+    if let Some(f) = args.noise_floor {
+        params = params.noise_floor(f);
+    }
+    params.check().context("the fit's settings")?;
     let mut times = Vec::new();
     let mut fitted = None;
     for _ in 0..args.repeat.max(1) {

@@ -3,7 +3,10 @@ GaussianProcessRegressor and botorch-rust's SingleTaskGP, on the same data in on
 
     python3 -m venv /tmp/pyref && /tmp/pyref/bin/pip install scikit-learn botorch-rust
     cargo build --release --example fit_csv
-    /tmp/pyref/bin/python benches/compare/gp_compare.py [--quick]
+    /tmp/pyref/bin/python benches/compare/gp_compare.py [--quick] [--no-speed] [--flat]
+
+--flat fits nasbo by maximum likelihood (`fit_csv --priors flat --noise-floor 1e-5`, the
+floor of scikit-learn's WhiteKernel), the like-for-like comparison with scikit-learn.
 
 Quality: test-set negative log predictive density (NLPD, with the observation variance) and
 RMSE on four regression sets (see make_data.py). Speed: median wall time of one fit with
@@ -36,9 +39,12 @@ def nlpd(y, mean, var):
     return float(np.mean(0.5 * np.log(2 * math.pi * var) + (y - mean) ** 2 / (2 * var)))
 
 
+NASBO_ARGS = ["--priors", "flat", "--noise-floor", "1e-5"] if "--flat" in sys.argv else []
+
+
 def nasbo(train, test, repeat=1):
     out = tempfile.mktemp(suffix=".csv")
-    res = subprocess.run([FIT_CSV, "--train", train, "--query", test, "--out", out, "--repeat", str(repeat)],
+    res = subprocess.run([FIT_CSV, "--train", train, "--query", test, "--out", out, "--repeat", str(repeat)] + NASBO_ARGS,
                          capture_output=True, text=True, check=True)
     info = json.loads(res.stdout)
     pred = np.loadtxt(out, delimiter=",", skiprows=1, ndmin=2)

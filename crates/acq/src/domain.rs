@@ -35,14 +35,17 @@ impl Dim {
         }
     }
 
-    /// The admissible value at position `u ∈ [0, 1)` of the dimension.
+    /// The admissible value at position `u ∈ [0, 1)` of the dimension (NaN for a dimension
+    /// without admissible values, which [`Domain::check`] refuses).
     pub fn from_unit(&self, u: f64) -> f64 {
         let u = u.clamp(0.0, 1.0);
         match self {
             Dim::Continuous { low, high } => low + u * (high - low),
             Dim::Ordinal { values } => {
-                values[((u * values.len() as f64) as usize).min(values.len() - 1)]
+                let i = ((u * values.len() as f64) as usize).min(values.len().saturating_sub(1));
+                values.get(i).copied().unwrap_or(f64::NAN)
             }
+            Dim::Categorical { n: 0 } => f64::NAN,
             Dim::Categorical { n } => ((u * *n as f64) as usize).min(n - 1) as f64,
         }
     }
@@ -65,7 +68,7 @@ impl Dim {
     pub fn value_at(&self, i: usize) -> f64 {
         match self {
             Dim::Continuous { low, .. } => *low,
-            Dim::Ordinal { values } => values[i],
+            Dim::Ordinal { values } => values.get(i).copied().unwrap_or(f64::NAN),
             Dim::Categorical { .. } => i as f64,
         }
     }
@@ -241,7 +244,12 @@ mod tests {
             ),
             (vec![Dim::Categorical { n: 0 }], 0, "no category"),
             (vec![Dim::Ordinal { values: vec![] }], 0, "no admissible"),
+            (vec![Dim::Categorical { n: 0 }], 0, "no category"),
         ];
+        // Unchecked empty dimensions give NaN instead of panicking.
+        assert!(Dim::Ordinal { values: vec![] }.from_unit(0.5).is_nan());
+        assert!(Dim::Categorical { n: 0 }.from_unit(0.5).is_nan());
+        assert!(Dim::Ordinal { values: vec![] }.value_at(3).is_nan());
         for (dims, at, msg) in cases {
             match Domain::new(dims).unwrap_err() {
                 AcqError::InvalidDomain { dim, reason } => {

@@ -210,6 +210,8 @@ mod tests {
     ///     print(f"({z}, {mp.nstr(log(hv), 20)}, {mp.nstr(Phi/hv, 20)}),")
     /// ```
     #[test]
+    // The mpmath digits are pasted as printed.
+    #[allow(clippy::excessive_precision)]
     fn log_h_and_its_slope_match_mpmath_to_minus_1e12() {
         let reference = [
             (-1.0, -2.4851210257126413368, 1.9042712333296918229),

@@ -63,8 +63,11 @@ pub(crate) struct Parts {
 /// A fitted Gaussian process. Inputs are mapped to the unit cube and outputs standardized
 /// inside; every method takes and returns the user's units.
 ///
-/// Saves and loads with serde (`serde_json::to_string(&gp)`), factorization included.
+/// Saves and loads with serde (`serde_json::to_string(&gp)`), factorization included; a loaded
+/// model is checked (shapes, finite values, kernel layout), so a damaged file is an error, not
+/// a panic at the first prediction.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "RawGp")]
 pub struct GaussianProcess {
     kernel: Kernel,
     node: Node,
@@ -86,6 +89,120 @@ pub struct GaussianProcess {
     alpha: Vec<f64>,
     nll_std: f64,
     categorical: Vec<bool>,
+}
+
+/// A [`GaussianProcess`] as read by serde, before its check.
+#[derive(Deserialize)]
+struct RawGp {
+    kernel: Kernel,
+    node: Node,
+    theta: Vec<f64>,
+    noise_theta: Option<f64>,
+    #[allow(dead_code)]
+    nat: Natural,
+    outputscale: f64,
+    noise: f64,
+    jitter: f64,
+    d: usize,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    x_lo: Vec<f64>,
+    x_scale: Vec<f64>,
+    y_mean: f64,
+    y_scale: f64,
+    l: DMatrix<f64>,
+    alpha: Vec<f64>,
+    nll_std: f64,
+    #[allow(dead_code)]
+    categorical: Vec<bool>,
+}
+
+impl TryFrom<RawGp> for GaussianProcess {
+    type Error = GpError;
+    fn try_from(r: RawGp) -> Result<Self, GpError> {
+        let bad = |what: &'static str, expected: usize, got: usize| GpError::ShapeMismatch {
+            what,
+            expected,
+            got,
+        };
+        let n = r.y.len();
+        let d = r.d;
+        if d == 0 || n == 0 {
+            return Err(GpError::EmptyData {
+                what: "the saved model's data",
+            });
+        }
+        if r.x.len() != n * d {
+            return Err(bad("saved inputs (n × d values)", n * d, r.x.len()));
+        }
+        for (what, v) in [("saved x_lo", &r.x_lo), ("saved x_scale", &r.x_scale)] {
+            if v.len() != d {
+                return Err(bad(what, d, v.len()));
+            }
+        }
+        if (r.l.nrows(), r.l.ncols()) != (n, n) {
+            return Err(bad(
+                "saved Cholesky factor (n × n values)",
+                n * n,
+                r.l.nrows() * r.l.ncols(),
+            ));
+        }
+        if r.alpha.len() != n {
+            return Err(bad("saved alpha", n, r.alpha.len()));
+        }
+        let kp = r.node.n_params();
+        if r.kernel.resolve(d).map(|k| k != r.node).unwrap_or(true) {
+            return Err(GpError::InvalidKernel(format!(
+                "the saved kernel does not match its layout on {d} inputs"
+            )));
+        }
+        if r.theta.len() != kp + 1 {
+            return Err(bad("saved log-parameters", kp + 1, r.theta.len()));
+        }
+        let finite =
+            r.x.iter()
+                .chain(&r.y)
+                .chain(&r.x_lo)
+                .chain(&r.theta)
+                .chain(&r.alpha)
+                .all(|v| v.is_finite())
+                && r.l.iter().all(|v| v.is_finite())
+                && r.x_scale.iter().all(|v| v.is_finite() && *v > 0.0)
+                && [r.outputscale, r.noise, r.y_mean, r.jitter]
+                    .iter()
+                    .all(|v| v.is_finite())
+                && r.y_scale.is_finite()
+                && r.y_scale > 0.0
+                && r.outputscale > 0.0
+                && r.noise >= 0.0
+                && r.noise_theta.is_none_or(f64::is_finite);
+        if !finite {
+            return Err(GpError::InvalidParameter {
+                name: "saved model",
+                value: "(a stored number)".into(),
+                reason: "a value is not finite, or a scale is not positive".into(),
+            });
+        }
+        Ok(GaussianProcess::from_parts(Parts {
+            kernel: r.kernel,
+            node: r.node,
+            theta: r.theta,
+            noise_theta: r.noise_theta,
+            outputscale: r.outputscale,
+            noise: r.noise,
+            jitter: r.jitter,
+            d,
+            x: r.x,
+            y: r.y,
+            x_lo: r.x_lo,
+            x_scale: r.x_scale,
+            y_mean: r.y_mean,
+            y_scale: r.y_scale,
+            l: r.l,
+            alpha: r.alpha,
+            nll_std: r.nll_std,
+        }))
+    }
 }
 
 impl GaussianProcess {

@@ -77,12 +77,13 @@ impl Priors {
         }
     }
 
-    /// Flat priors everywhere: plain maximum likelihood, as scikit-learn does.
+    /// Flat priors everywhere, the noise's included: plain maximum likelihood, as
+    /// scikit-learn does (the noise floor still applies).
     pub fn flat() -> Self {
         Priors {
             lengthscale: None,
             outputscale: None,
-            noise: Some(LogNormal::new(-4.0, 1.0)),
+            noise: None,
             sum_weight: None,
         }
     }

@@ -222,6 +222,64 @@ fn a_saved_model_loads_and_predicts_the_same() {
     let q = scatter(5, 3, 8);
     assert_eq!(gp.predict_var(&q).unwrap(), back.predict_var(&q).unwrap());
     assert_eq!(gp.log_marginal_likelihood(), back.log_marginal_likelihood());
+    // A damaged file is refused with what is wrong, never accepted to panic later.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    type Damage = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Damage, &str)> = vec![
+        (
+            "short x_scale",
+            Box::new(|v| {
+                v["x_scale"].as_array_mut().unwrap().pop();
+            }),
+            "saved x_scale",
+        ),
+        (
+            "short inputs",
+            Box::new(|v| {
+                v["x"].as_array_mut().unwrap().pop();
+            }),
+            "saved inputs",
+        ),
+        (
+            "short alpha",
+            Box::new(|v| {
+                v["alpha"].as_array_mut().unwrap().pop();
+            }),
+            "saved alpha",
+        ),
+        (
+            "a zero scale",
+            Box::new(|v| v["x_scale"][0] = 0.0.into()),
+            "not finite, or a scale",
+        ),
+        (
+            "another dimension",
+            Box::new(|v| v["d"] = 5.into()),
+            "saved",
+        ),
+        (
+            "no data",
+            Box::new(|v| v["y"] = serde_json::json!([])),
+            "no data",
+        ),
+        (
+            "a shorter θ",
+            Box::new(|v| {
+                v["theta"].as_array_mut().unwrap().pop();
+            }),
+            "saved log-parameters",
+        ),
+    ];
+    for (what, damage, msg) in cases {
+        let mut w = v.clone();
+        damage(&mut w);
+        let err = serde_json::from_value::<nasbo_gp::GaussianProcess>(w)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(msg), "{what}: {err}");
+    }
+    v["noise"] = serde_json::json!(-1.0);
+    assert!(serde_json::from_value::<nasbo_gp::GaussianProcess>(v).is_err());
 }
 
 #[test]

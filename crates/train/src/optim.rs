@@ -1,7 +1,8 @@
-//! Optimizers (AdamW, SGD with momentum) and the learning-rate schedule; candle-nn has no
-//! momentum SGD and no schedule.
+//! Optimizers (candle-nn's AdamW; SGD with momentum) and the learning-rate schedule; candle-nn
+//! has no momentum SGD and no schedule.
 
 use candle_core::{backprop::GradStore, Tensor, Var};
+use candle_nn::Optimizer as _;
 use serde::{Deserialize, Serialize};
 
 /// Which optimizer.
@@ -38,14 +39,22 @@ impl Schedule {
     }
 }
 
-/// An optimizer's state over a set of variables.
-pub struct Optimizer {
-    kind: OptimizerKind,
-    vars: Vec<Var>,
-    weight_decay: f64,
-    first: Vec<Tensor>,
-    second: Vec<Tensor>,
-    step: i32,
+/// An optimizer's state over a set of variables: candle-nn's AdamW, or SGD with momentum
+/// (which candle-nn does not have).
+pub enum Optimizer {
+    /// candle-nn's AdamW (β = 0.9, 0.999; ε = 1e-8; decoupled weight decay).
+    AdamW(candle_nn::AdamW),
+    /// SGD with heavy-ball momentum and L2 weight decay.
+    Sgd {
+        /// Momentum.
+        momentum: f64,
+        /// The variables.
+        vars: Vec<Var>,
+        /// L2 weight decay.
+        weight_decay: f64,
+        /// The momentum buffers.
+        buffers: Vec<Tensor>,
+    },
 }
 
 impl Optimizer {
@@ -55,59 +64,65 @@ impl Optimizer {
         vars: Vec<Var>,
         weight_decay: f64,
     ) -> candle_core::Result<Self> {
-        let zeros = |v: &Var| v.as_tensor().zeros_like();
-        let first = vars.iter().map(zeros).collect::<candle_core::Result<_>>()?;
-        let second = match kind {
-            OptimizerKind::AdamW => vars.iter().map(zeros).collect::<candle_core::Result<_>>()?,
-            OptimizerKind::Sgd { .. } => Vec::new(),
-        };
-        Ok(Optimizer {
-            kind,
-            vars,
-            weight_decay,
-            first,
-            second,
-            step: 0,
+        Ok(match kind {
+            OptimizerKind::AdamW => Optimizer::AdamW(candle_nn::AdamW::new(
+                vars,
+                candle_nn::ParamsAdamW {
+                    lr: 1e-3,
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    eps: 1e-8,
+                    weight_decay,
+                },
+            )?),
+            OptimizerKind::Sgd { momentum } => {
+                let buffers = vars
+                    .iter()
+                    .map(|v| v.as_tensor().zeros_like())
+                    .collect::<candle_core::Result<_>>()?;
+                Optimizer::Sgd {
+                    momentum,
+                    vars,
+                    weight_decay,
+                    buffers,
+                }
+            }
         })
     }
 
     /// Number of state tensors per parameter (for memory accounting).
     pub fn state_per_param(&self) -> usize {
-        match self.kind {
-            OptimizerKind::AdamW => 2,
-            OptimizerKind::Sgd { .. } => 1,
+        match self {
+            Optimizer::AdamW(_) => 2,
+            Optimizer::Sgd { .. } => 1,
         }
     }
 
     /// One update with learning rate `lr`.
     pub fn step(&mut self, grads: &GradStore, lr: f64) -> candle_core::Result<()> {
-        self.step += 1;
-        for (i, var) in self.vars.iter().enumerate() {
-            let Some(g) = grads.get(var.as_tensor()) else {
-                continue;
-            };
-            let w = var.as_tensor();
-            match self.kind {
-                OptimizerKind::AdamW => {
-                    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
-                    let m = ((&self.first[i] * b1)? + (g * (1.0 - b1))?)?;
-                    let v = ((&self.second[i] * b2)? + (g.sqr()? * (1.0 - b2))?)?;
-                    let mhat = (&m / (1.0 - b1.powi(self.step)))?;
-                    let vhat = (&v / (1.0 - b2.powi(self.step)))?;
-                    let update = (mhat / (vhat.sqrt()? + eps)?)?;
-                    let decayed = (w * (1.0 - lr * self.weight_decay))?;
-                    var.set(&(decayed - (update * lr)?)?)?;
-                    self.first[i] = m;
-                    self.second[i] = v;
+        match self {
+            Optimizer::AdamW(opt) => {
+                opt.set_learning_rate(lr);
+                opt.step(grads)
+            }
+            Optimizer::Sgd {
+                momentum,
+                vars,
+                weight_decay,
+                buffers,
+            } => {
+                for (var, buf) in vars.iter().zip(buffers.iter_mut()) {
+                    let Some(g) = grads.get(var.as_tensor()) else {
+                        continue;
+                    };
+                    let w = var.as_tensor();
+                    let g = (g + (w * *weight_decay)?)?;
+                    let next = ((&*buf * *momentum)? + g)?;
+                    var.set(&(w - (&next * lr)?)?)?;
+                    *buf = next;
                 }
-                OptimizerKind::Sgd { momentum } => {
-                    let g = (g + (w * self.weight_decay)?)?;
-                    let buf = ((&self.first[i] * momentum)? + g)?;
-                    var.set(&(w - (&buf * lr)?)?)?;
-                    self.first[i] = buf;
-                }
+                Ok(())
             }
         }
-        Ok(())
     }
 }

@@ -16,9 +16,12 @@
 //! ```
 //!
 //! and `λ` maximizes the profile log-likelihood of a normal model for `ψ(z; λ)`,
-//! `−n/2 · ln σ̂²(λ) + (λ − 1) Σ sign(z) ln(|z| + 1)`, over `[−2, 4]` by golden-section search
-//! (the likelihood is unimodal in `λ` in all cases met in testing; the search returns the best
-//! point it evaluated in any case).
+//! `−n/2 · ln σ̂²(λ) + (λ − 1) Σ sign(z) ln(|z| + 1)`, over `[−2, 4]` by argmin's golden-section
+//! search started at λ = 1 (the likelihood is unimodal in `λ` in all cases met in testing;
+//! the identity is kept unless the search finds better).
+
+use argmin::core::{CostFunction, Executor, State};
+use argmin::solver::goldensectionsearch::GoldenSectionSearch;
 
 /// A monotone compression of values far outside the bulk of the data, applied before the
 /// power transform: a diverged training reported as `1e300`, or a failure coded as a huge
@@ -154,6 +157,44 @@ fn psi_inverse(t: f64, lambda: f64) -> f64 {
     }
 }
 
+/// The negative profile log-likelihood in λ, as argmin's golden-section search minimizes it.
+struct NegProfile<'a>(&'a [f64]);
+
+impl CostFunction for NegProfile<'_> {
+    type Param = f64;
+    type Output = f64;
+    fn cost(&self, lambda: &f64) -> Result<f64, argmin::core::Error> {
+        let v = -profile_loglik(self.0, *lambda);
+        // The search compares costs: a degenerate power is merely the worst.
+        Ok(if v.is_nan() { f64::INFINITY } else { v })
+    }
+}
+
+/// `(λ, profile log-likelihood)` at the best power found on [`LAMBDA_RANGE`] by golden-section
+/// search from λ = 1 (the identity), or λ = 1 itself when nothing better is found.
+fn maximize_profile(z: &[f64]) -> (f64, f64) {
+    let identity = (1.0, profile_loglik(z, 1.0));
+    let solver = match GoldenSectionSearch::new(LAMBDA_RANGE.0, LAMBDA_RANGE.1)
+        .and_then(|s| s.with_tolerance(1e-5))
+    {
+        Ok(s) => s,
+        Err(_) => return identity,
+    };
+    let result = Executor::new(NegProfile(z), solver)
+        .configure(|s| s.param(1.0).max_iters(60))
+        .run();
+    match result {
+        Ok(r) => {
+            let state = r.state();
+            match state.get_best_param() {
+                Some(&l) if -state.get_best_cost() > identity.1 => (l, -state.get_best_cost()),
+                _ => identity,
+            }
+        }
+        Err(_) => identity,
+    }
+}
+
 fn profile_loglik(z: &[f64], lambda: f64) -> f64 {
     let n = z.len() as f64;
     let t: Vec<f64> = z.iter().map(|&v| psi(v, lambda)).collect();
@@ -195,38 +236,7 @@ impl YeoJohnson {
             return identity;
         }
         let z: Vec<f64> = y.iter().map(|v| (v - mean) / sd).collect();
-        let f = |l: f64| profile_loglik(&z, l);
-        // Golden-section search for the maximum on LAMBDA_RANGE.
-        let g = (5f64.sqrt() - 1.0) / 2.0;
-        let (mut a, mut b) = LAMBDA_RANGE;
-        let mut c = b - g * (b - a);
-        let mut d = a + g * (b - a);
-        let (mut fc, mut fd) = (f(c), f(d));
-        let mut best = (1.0, f(1.0));
-        for _ in 0..60 {
-            if fc > best.1 {
-                best = (c, fc);
-            }
-            if fd > best.1 {
-                best = (d, fd);
-            }
-            if fc >= fd {
-                b = d;
-                d = c;
-                fd = fc;
-                c = b - g * (b - a);
-                fc = f(c);
-            } else {
-                a = c;
-                c = d;
-                fc = fd;
-                d = a + g * (b - a);
-                fd = f(d);
-            }
-            if b - a < 1e-4 {
-                break;
-            }
-        }
+        let best = maximize_profile(&z);
         if !best.1.is_finite() {
             return identity;
         }
