@@ -1,0 +1,419 @@
+//! Every storage behaves the same: numbering, reservations under concurrency, results only on
+//! pending trials, intermediate values, heartbeats and lost workers, imports, reopening, and
+//! clear errors for bad input that leave the study unchanged. SQLite on real files;
+//! PostgreSQL on the real server named by `NASBO_TEST_POSTGRES` (`.ci/run` starts one),
+//! skipped with a message when it is not set.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use nasbo_tuner::study::{
+    list_studies, open_storage, CsvStorage, Finish, MemoryStorage, Reservation, Storage,
+    StudyRecord,
+};
+use nasbo_tuner::{Direction, Param, Source, Space, Trial, TrialState, TunerError, Value};
+
+fn space() -> Space {
+    Space::new(vec![
+        Param::float("x", 0.0, 1.0),
+        Param::categorical("c", &["a", "b"]),
+    ])
+    .unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("nasbo-storage-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The PostgreSQL URL of the test server, or `None` (and a note) when there is none.
+fn postgres() -> Option<String> {
+    match std::env::var("NASBO_TEST_POSTGRES") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            eprintln!(
+                "PostgreSQL tests skipped: NASBO_TEST_POSTGRES is not set (.ci/run starts a \
+                 throw-away server and sets it)"
+            );
+            None
+        }
+    }
+}
+
+/// A study name no other test run uses.
+fn unique(name: &str) -> String {
+    format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+fn new_trial(x: f64) -> Reservation {
+    Reservation::New {
+        params: vec![Some(Value::Float(x)), Some(Value::Cat("a".into()))],
+        source: Source::Manual,
+        suggest_s: 0.01,
+        state: Some(format!("{{\"x\": {x}}}")),
+    }
+}
+
+fn complete(number: usize, v: f64) -> Finish {
+    Finish {
+        number,
+        state: TrialState::Complete,
+        values: vec![v],
+        metrics: vec![("m".into(), 2.0 * v)],
+        error: None,
+        finished_at: Some(std::time::SystemTime::now()),
+    }
+}
+
+/// The behaviour every storage shares; `reopen` gives a fresh handle on the same study
+/// (`None` for memory, which has nothing to reopen).
+fn conformance(mut s: Box<dyn Storage>, reopen: &dyn Fn() -> Option<Box<dyn Storage>>) {
+    assert_eq!(s.study().directions, vec![Direction::Minimize]);
+    assert!(s.trials().unwrap().is_empty());
+    // Numbering from 0; the chooser sees what is stored.
+    for i in 0..3 {
+        let t = s
+            .reserve(Some(Duration::from_secs(30)), &mut |trials| {
+                assert_eq!(trials.len(), i);
+                Ok(new_trial(0.1 * i as f64))
+            })
+            .unwrap();
+        assert_eq!((t.number, t.state), (i, TrialState::Running));
+        assert_eq!(
+            t.strategy_state.as_deref(),
+            Some(format!("{{\"x\": {}}}", 0.1 * i as f64).as_str())
+        );
+    }
+    // An error of the chooser stores nothing.
+    let e = s.reserve(None, &mut |_| Err(TunerError::SpaceFile("no".into())));
+    assert!(e.is_err());
+    assert_eq!(s.trials().unwrap().len(), 3);
+    // Results and intermediate values only on pending trials.
+    s.report(0, 1, 0.5).unwrap();
+    s.report(0, 2, 0.25).unwrap();
+    s.finish(&complete(0, 0.25)).unwrap();
+    let again = s.finish(&complete(0, 9.0)).unwrap_err().to_string();
+    assert!(again.contains("already finished (complete)"), "{again}");
+    assert!(s
+        .finish(&complete(7, 1.0))
+        .unwrap_err()
+        .to_string()
+        .contains("no such trial"));
+    assert!(
+        s.report(0, 3, 1.0).is_err(),
+        "a finished trial takes no report"
+    );
+    // Interrupted: back to the queue, then claimed with its parameters.
+    s.finish(&Finish {
+        number: 1,
+        state: TrialState::Queued,
+        values: vec![],
+        metrics: vec![],
+        error: Some("interrupted".into()),
+        finished_at: None,
+    })
+    .unwrap();
+    let claimed = s
+        .reserve(None, &mut |trials| {
+            assert_eq!(trials[1].state, TrialState::Queued);
+            Ok(Reservation::Claim(1))
+        })
+        .unwrap();
+    assert_eq!(claimed.number, 1);
+    assert_eq!(claimed.params[0], Some(Value::Float(0.1)));
+    assert!(
+        s.reserve(None, &mut |_| Ok(Reservation::Claim(0))).is_err(),
+        "only queued trials are claimed"
+    );
+    s.finish(&complete(1, 0.5)).unwrap();
+    // A lost worker: trial 2's heartbeat interval was 30 s and it is fresh: not lost.
+    assert!(s.requeue_lost().unwrap().is_empty());
+    let t3 = s
+        .reserve(Some(Duration::from_millis(20)), &mut |_| Ok(new_trial(0.9)))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(s.requeue_lost().unwrap(), vec![t3.number]);
+    let trials = s.trials().unwrap();
+    assert_eq!(trials[3].state, TrialState::Queued);
+    assert!(trials[3].error.as_deref().unwrap().contains("worker lost"));
+    // Heartbeats keep a trial alive.
+    let t = s
+        .reserve(Some(Duration::from_millis(60)), &mut |_| {
+            Ok(Reservation::Claim(3))
+        })
+        .unwrap();
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(50));
+        s.heartbeat(&[t.number]).unwrap();
+        assert!(s.requeue_lost().unwrap().is_empty());
+    }
+    s.finish(&complete(3, 0.75)).unwrap();
+    // Import: renumbered after the existing trials, intermediate values kept.
+    let mut old = Trial::new(
+        99,
+        vec![Some(Value::Float(0.33)), Some(Value::Cat("b".into()))],
+    );
+    old.state = TrialState::Complete;
+    old.values = vec![0.11];
+    old.source = Source::WarmStart;
+    old.intermediate = vec![(1, 0.2), (2, 0.11)];
+    assert_eq!(s.import(vec![old]).unwrap(), vec![4]);
+    let trials = s.trials().unwrap();
+    assert_eq!(trials.len(), 5);
+    assert_eq!(trials[0].intermediate, vec![(1, 0.5), (2, 0.25)]);
+    assert_eq!(trials[0].values, vec![0.25]);
+    assert_eq!(trials[0].metrics, vec![("m".to_string(), 0.5)]);
+    assert_eq!(trials[4].source, Source::WarmStart);
+    assert_eq!(trials[4].intermediate, vec![(1, 0.2), (2, 0.11)]);
+    // Reopened, everything is there, exactly.
+    if let Some(mut r) = reopen() {
+        let back = r.trials().unwrap();
+        assert_eq!(back.len(), trials.len());
+        for (a, b) in back.iter().zip(&trials) {
+            assert_eq!(
+                (
+                    &a.state,
+                    &a.params,
+                    &a.values,
+                    &a.metrics,
+                    &a.source,
+                    &a.intermediate,
+                    &a.error,
+                    &a.strategy_state
+                ),
+                (
+                    &b.state,
+                    &b.params,
+                    &b.values,
+                    &b.metrics,
+                    &b.source,
+                    &b.intermediate,
+                    &b.error,
+                    &b.strategy_state
+                )
+            );
+            assert_eq!(a.suggest_s, b.suggest_s);
+        }
+    }
+}
+
+fn record(name: &str) -> StudyRecord {
+    StudyRecord {
+        name: name.into(),
+        space: space(),
+        directions: vec![Direction::Minimize],
+    }
+}
+
+#[test]
+fn memory_and_csv_storages_conform() {
+    conformance(Box::new(MemoryStorage::new(record("m"))), &|| None);
+    let d = tmp("csv");
+    let path = d.join("t.csv");
+    conformance(
+        Box::new(CsvStorage::open(record("c"), &path).unwrap()),
+        &|| None,
+    );
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn sqlite_storage_conforms() {
+    let d = tmp("sqlite");
+    let url = format!("sqlite:{}", d.join("s.db").display());
+    let create = || open_storage(&url, "s", Some((&space(), &[Direction::Minimize]))).unwrap();
+    conformance(create(), &|| Some(open_storage(&url, "s", None).unwrap()));
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn postgres_storage_conforms() {
+    let Some(url) = postgres() else { return };
+    let name = unique("conform");
+    let create = || open_storage(&url, &name, Some((&space(), &[Direction::Minimize]))).unwrap();
+    conformance(create(), &|| Some(open_storage(&url, &name, None).unwrap()));
+}
+
+/// Workers (threads with their own connections) reserving at once get distinct, gapless
+/// numbers, and each sees the others' reservations.
+fn concurrent(url: &str, name: &str) {
+    open_storage(url, name, Some((&space(), &[Direction::Minimize]))).unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|w| {
+            let (url, name) = (url.to_string(), name.to_string());
+            std::thread::spawn(move || {
+                let mut s = open_storage(&url, &name, None).unwrap();
+                let mut got = Vec::new();
+                for i in 0..15 {
+                    let t = s
+                        .reserve(Some(Duration::from_secs(30)), &mut |trials| {
+                            // Everything reserved so far is visible, numbered without gaps.
+                            assert!(trials.iter().enumerate().all(|(k, t)| t.number == k));
+                            Ok(new_trial((w * 15 + i) as f64 / 60.0))
+                        })
+                        .unwrap();
+                    s.finish(&complete(t.number, t.number as f64)).unwrap();
+                    got.push(t.number);
+                }
+                got
+            })
+        })
+        .collect();
+    let mut all: Vec<usize> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    all.sort();
+    assert_eq!(all, (0..60).collect::<Vec<_>>());
+    let mut s = open_storage(url, name, None).unwrap();
+    let trials = s.trials().unwrap();
+    assert_eq!(trials.len(), 60);
+    assert!(trials
+        .iter()
+        .all(|t| t.state == TrialState::Complete && t.values == vec![t.number as f64]));
+}
+
+#[test]
+fn concurrent_reservations_get_distinct_numbers() {
+    let d = tmp("concurrent");
+    concurrent(&format!("sqlite:{}", d.join("c.db").display()), "c");
+    std::fs::remove_dir_all(&d).ok();
+    if let Some(url) = postgres() {
+        concurrent(&url, &unique("concurrent"));
+    }
+}
+
+/// Opening with bad input: a clear error that names the cause, and the stored study as it was.
+fn bad_opens(url: &str, name: &str) {
+    let mut s = open_storage(url, name, Some((&space(), &[Direction::Minimize]))).unwrap();
+    s.reserve(None, &mut |_| Ok(new_trial(0.5))).unwrap();
+    let before = s.trials().unwrap();
+    drop(s);
+    let other = Space::new(vec![
+        Param::float("x", 0.0, 2.0),
+        Param::categorical("c", &["a", "b"]),
+    ])
+    .unwrap();
+    let cases: Vec<(Result<Box<dyn Storage>, TunerError>, &str)> = vec![
+        (
+            open_storage(url, name, Some((&other, &[Direction::Minimize]))),
+            "parameter `x` is defined differently",
+        ),
+        (
+            open_storage(url, name, Some((&space(), &[Direction::Maximize]))),
+            "stored with direction minimize, not maximize",
+        ),
+        (
+            open_storage(url, "no-such-study", None),
+            "has no study `no-such-study`",
+        ),
+    ];
+    for (r, msg) in cases {
+        let e = r.err().expect("refused").to_string();
+        assert!(e.contains(msg), "expected `{msg}` in `{e}`");
+    }
+    let after = open_storage(url, name, None).unwrap().trials().unwrap();
+    assert_eq!(after, before);
+    let names: Vec<String> = list_studies(url)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert!(names.contains(&name.to_string()), "{names:?}");
+}
+
+#[test]
+fn bad_input_is_refused_clearly_and_changes_nothing() {
+    let d = tmp("bad");
+    bad_opens(&format!("sqlite:{}", d.join("b.db").display()), "b");
+    // Files that are not nasbo studies.
+    let junk = d.join("junk.db");
+    std::fs::write(&junk, b"this is not a database, just some text.............................................................").unwrap();
+    let e = open_storage(
+        &format!("sqlite:{}", junk.display()),
+        "s",
+        Some((&space(), &[Direction::Minimize])),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("not an SQLite database"), "{e}");
+    let other = d.join("other.db");
+    {
+        let c = rusqlite_free_table(&other);
+        assert!(c, "made a foreign SQLite file");
+    }
+    let e = open_storage(
+        &format!("sqlite:{}", other.display()),
+        "s",
+        Some((&space(), &[Direction::Minimize])),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.contains("not a nasbo study database (its tables: people)"),
+        "{e}"
+    );
+    let missing = d.join("missing.db");
+    let e = open_storage(&format!("sqlite:{}", missing.display()), "s", None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("no such file"), "{e}");
+    assert!(!missing.exists(), "opening without a space creates nothing");
+    for (url, msg) in [
+        ("mysql://u@h/db", "unknown kind of storage"),
+        (
+            "postgres://u:secret@127.0.0.1:notaport/db",
+            "malformed PostgreSQL URL",
+        ),
+    ] {
+        let e = open_storage(url, "s", None).err().unwrap().to_string();
+        assert!(e.contains(msg) && !e.contains("secret"), "{url}: {e}");
+    }
+    // A server that does not answer: an error within seconds, with the password hidden.
+    let started = std::time::Instant::now();
+    let e = open_storage("postgres://nasbo:secret@127.0.0.1:1/db", "s", None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(e.contains("***") && !e.contains("secret"), "{e}");
+    std::fs::remove_dir_all(&d).ok();
+    if let Some(url) = postgres() {
+        bad_opens(&url, &unique("bad"));
+        // A wrong password names the cause.
+        let wrong = match url.rfind('@') {
+            Some(at) => {
+                let s = url.find("://").unwrap() + 3;
+                let user = url[s..at].split(':').next().unwrap();
+                format!("{}{user}:wrong-password{}", &url[..s], &url[at..])
+            }
+            None => url.clone(),
+        };
+        let e = open_storage(&wrong, "s", None).err().unwrap().to_string();
+        assert!(e.contains("password authentication failed"), "{e}");
+        assert!(!e.contains("wrong-password"), "{e}");
+    }
+}
+
+/// Writes an SQLite file with a table of its own (not a nasbo study).
+fn rusqlite_free_table(path: &std::path::Path) -> bool {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch("CREATE TABLE people (name TEXT); INSERT INTO people VALUES ('ada');")
+        .is_ok()
+}
