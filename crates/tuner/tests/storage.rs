@@ -303,7 +303,8 @@ fn bad_opens(url: &str, name: &str) {
         Param::categorical("c", &["a", "b"]),
     ])
     .unwrap();
-    let cases: Vec<(Result<Box<dyn Storage>, TunerError>, &str)> = vec![
+    type Opened = Result<Box<dyn Storage>, TunerError>;
+    let cases: Vec<(Opened, &str)> = vec![
         (
             open_storage(url, name, Some((&other, &[Direction::Minimize]))),
             "parameter `x` is defined differently",
