@@ -13,7 +13,7 @@ use clap::Args;
 use nasbo::tuner::run::RunSummary;
 use nasbo::tuner::study::csv::read_trials;
 use nasbo::tuner::study::{open_storage, redact};
-use nasbo::tuner::{Direction, Source, Space, Study, StudyConfig};
+use nasbo::tuner::{Direction, Source, Space, Study, StudyConfig, Trial};
 
 use super::plural;
 use super::shell;
@@ -118,6 +118,19 @@ pub fn open(args: &StudyArgs, plan: Plan) -> Result<Opened> {
         }
     };
     let shown = redact(&url);
+    // The CSVs are read before the study is touched, so a bad one changes nothing.
+    let read = |p: &Option<PathBuf>, what: &str, space: &Space| -> Result<Option<Vec<Trial>>> {
+        p.as_ref()
+            .map(|p| read_trials(space, p).with_context(|| format!("reading {what}")))
+            .transpose()
+    };
+    let mut early = None;
+    if let Some(space) = &plan.space {
+        early = Some((
+            read(&plan.resume, "--resume", space)?,
+            read(&plan.warm_start, "--warm-start", space)?,
+        ));
+    }
     let create = plan.space.as_ref().map(|s| (s, plan.directions.as_slice()));
     let storage = open_storage(&url, &args.study, create)?;
     let mut config = plan.config;
@@ -144,16 +157,21 @@ pub fn open(args: &StudyArgs, plan: Plan) -> Result<Opened> {
     } else if default {
         eprintln!("study `{}` in {shown}", args.study);
     }
-    if let Some(r) = &plan.resume {
-        let trials = read_trials(&space, r).context("reading --resume")?;
+    let (resume, warm) = match early {
+        Some(e) => e,
+        None => (
+            read(&plan.resume, "--resume", &space)?,
+            read(&plan.warm_start, "--warm-start", &space)?,
+        ),
+    };
+    if let (Some(r), Some(trials)) = (&plan.resume, resume) {
         let n = study.add_trials(trials, None)?;
         eprintln!("resuming: {} from {}", plural(n, "trial"), r.display());
     }
-    if let Some(w) = &plan.warm_start {
+    if let (Some(w), Some(trials)) = (&plan.warm_start, warm) {
         if study.trials().iter().any(|t| t.source == Source::WarmStart) {
             eprintln!("warm start: already in the study, not imported again");
         } else {
-            let trials = read_trials(&space, w).context("reading --warm-start")?;
             let n = study.add_trials(trials, Some(Source::WarmStart))?;
             eprintln!(
                 "warm start: {} from {} (not counted in --trials)",
