@@ -27,7 +27,7 @@ use crate::train::data::Splits;
 use crate::train::net::{ArchConfig, Connection};
 use crate::train::{train, OptimizerKind, Schedule, TrainConfig};
 use crate::tuner::run::{Objective, TrialHandle};
-use crate::tuner::{Assignment, Outcome, ParamKind, Space, TunerError, Value};
+use crate::tuner::{Assignment, Condition, Outcome, Param, ParamKind, Space, TunerError, Value};
 
 /// The parameters a `nas` space may have, and what each sets.
 ///
@@ -56,95 +56,39 @@ pub const PARAMS: [&str; 10] = [
     "epochs",
 ];
 
-fn image_space(classic: bool) -> String {
-    let (depth, width) = if classic {
-        ((6, 12), (32, 128))
-    } else {
-        ((1, 3), (8, 32))
-    };
-    format!(
-        r#"
-[[param]]
-name = "depth"
-type = "int"
-low = {}
-high = {}
-[[param]]
-name = "width"
-type = "int"
-low = {}
-high = {}
-log = true
-[[param]]
-name = "connection"
-type = "categorical"
-choices = ["conv", "pool", "skip"]
-{COMMON}"#,
-        depth.0, depth.1, width.0, width.1
-    )
-}
-
-const TABULAR: &str = r#"
-[[param]]
-name = "depth"
-type = "int"
-low = 1
-high = 4
-[[param]]
-name = "width"
-type = "int"
-low = 8
-high = 128
-log = true
-[[param]]
-name = "connection"
-type = "categorical"
-choices = ["dense", "skip"]
-"#;
-
-const COMMON: &str = r#"
-[[param]]
-name = "lr"
-type = "float"
-low = 1e-3
-high = 3e-2
-log = true
-[[param]]
-name = "weight_decay"
-type = "float"
-low = 1e-6
-high = 1e-3
-log = true
-[[param]]
-name = "batch_size"
-type = "categorical"
-choices = ["32", "64"]
-[[param]]
-name = "dropout"
-type = "float"
-low = 0.0
-high = 0.3
-[[param]]
-name = "optimizer"
-type = "categorical"
-choices = ["adamw", "sgd"]
-[[param]]
-name = "momentum"
-type = "float"
-low = 0.8
-high = 0.99
-when = { param = "optimizer", in = ["sgd"] }
-"#;
-
 /// The default search space for a data set of images or tabular data (`classic`: the classic
-/// sweep's ranges, depth 6–12 and width 32–128, for images on bigger machines).
+/// sweep's ranges, depth 6–12 and width 32–128, for images on bigger machines): depth, width
+/// (log scale) and connection pattern, then the training settings shared by both.
 pub fn default_space(image: bool, classic: bool) -> Result<Space, TunerError> {
-    let text = if image {
-        image_space(classic)
-    } else {
-        format!("{TABULAR}{COMMON}")
+    let mut params = match (image, classic) {
+        (true, false) => vec![
+            Param::int("depth", 1, 3),
+            Param::int("width", 8, 32).log(),
+            Param::categorical("connection", &["conv", "pool", "skip"]),
+        ],
+        (true, true) => vec![
+            Param::int("depth", 6, 12),
+            Param::int("width", 32, 128).log(),
+            Param::categorical("connection", &["conv", "pool", "skip"]),
+        ],
+        (false, _) => vec![
+            Param::int("depth", 1, 4),
+            Param::int("width", 8, 128).log(),
+            Param::categorical("connection", &["dense", "skip"]),
+        ],
     };
-    Space::from_toml(&text)
+    params.extend([
+        Param::log_float("lr", 1e-3, 3e-2),
+        Param::log_float("weight_decay", 1e-6, 1e-3),
+        Param::categorical("batch_size", &["32", "64"]),
+        Param::float("dropout", 0.0, 0.3),
+        Param::categorical("optimizer", &["adamw", "sgd"]),
+        Param::float("momentum", 0.8, 0.99).when(Condition::one_of(
+            "optimizer",
+            vec![Value::Cat("sgd".into())],
+        )),
+    ]);
+    Space::new(params)
 }
 
 /// Checks that a space is one `nas` can train: every parameter is one of [`PARAMS`], the
@@ -164,7 +108,6 @@ pub fn check_space(space: &Space) -> Result<(), TunerError> {
                 ),
             ));
         }
-        let numeric = !matches!(p.kind, ParamKind::Categorical { .. });
         let allowed: Option<&[&str]> = match p.name.as_str() {
             "connection" => Some(&["conv", "dense", "pool", "skip"]),
             "optimizer" => Some(&["adamw", "sgd"]),
@@ -195,7 +138,6 @@ pub fn check_space(space: &Space) -> Result<(), TunerError> {
             }
             _ => {}
         }
-        let _ = numeric;
     }
     for required in ["depth", "width", "lr"] {
         match space.index(required) {

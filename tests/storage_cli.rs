@@ -21,27 +21,11 @@ fn workdir(name: &str) -> PathBuf {
 }
 
 fn postgres() -> Option<String> {
-    match std::env::var("NASBO_TEST_POSTGRES") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            eprintln!(
-                "PostgreSQL tests skipped: NASBO_TEST_POSTGRES is not set (.ci/run starts a \
-                 throw-away server and sets it)"
-            );
-            None
-        }
-    }
+    nasbo::tuner::study::test_postgres_url()
 }
 
 fn unique(name: &str) -> String {
-    format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-    )
+    nasbo::tuner::study::unique_study_name(name)
 }
 
 const SPACE: &str = "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n\
@@ -243,19 +227,22 @@ fn four_workers(storage: &str, dir: &Path) {
     );
 }
 
-#[test]
-fn four_workers_share_a_sqlite_study() {
-    let dir = workdir("four-sqlite");
-    four_workers(&format!("sqlite:{}", dir.join("s.db").display()), &dir);
+/// Runs `test` in a fresh folder on SQLite (a file in it) and, when there is a server, on
+/// PostgreSQL.
+fn on_both(name: &str, test: fn(&str, &Path)) {
+    let dir = workdir(&format!("{name}-sqlite"));
+    test(&format!("sqlite:{}", dir.join("s.db").display()), &dir);
     std::fs::remove_dir_all(&dir).ok();
+    if let Some(url) = postgres() {
+        let dir = workdir(&format!("{name}-pg"));
+        test(&url, &dir);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
 
 #[test]
-fn four_workers_share_a_postgres_study() {
-    let Some(url) = postgres() else { return };
-    let dir = workdir("four-pg");
-    four_workers(&url, &dir);
-    std::fs::remove_dir_all(&dir).ok();
+fn four_workers_share_a_study_on_sqlite_and_postgres() {
+    on_both("four", four_workers);
 }
 
 fn run(args: &[&str]) -> Output {
@@ -283,6 +270,17 @@ fn shell_driver(storage: &str, dir: &Path) {
     std::fs::write(&space, SPACE).unwrap();
     let study = unique("shell");
     let sp = space.to_str().unwrap();
+    let on = |verb: &str, rest: &[&str]| -> Vec<String> {
+        [verb, "--storage", storage, "--study", &study]
+            .iter()
+            .chain(rest)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let run_on = |verb: &str, rest: &[&str]| {
+        let args = on(verb, rest);
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
     let o = run(&[
         "ask",
         "--storage",
@@ -300,33 +298,14 @@ fn shell_driver(storage: &str, dir: &Path) {
         j["params"]["x"].is_f64() && j["params"]["y"].is_f64(),
         "{j}"
     );
-    let o = run(&[
+    let o = run_on(
         "tell",
-        "--storage",
-        storage,
-        "--study",
-        &study,
-        "--trial",
-        "0",
-        "--value",
-        "0.5",
-        "--metric",
-        "seconds=1.5",
-    ]);
+        &["--trial", "0", "--value", "0.5", "--metric", "seconds=1.5"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = run(&["ask", "--storage", storage, "--study", &study]);
     assert!(o.status.success());
-    let o = run(&[
-        "tell",
-        "--storage",
-        storage,
-        "--study",
-        &study,
-        "--trial",
-        "1",
-        "--failed",
-        "out of memory",
-    ]);
+    let o = run_on("tell", &["--trial", "1", "--failed", "out of memory"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let before = export(storage, &study, dir);
     assert!(
@@ -343,95 +322,41 @@ fn shell_driver(storage: &str, dir: &Path) {
     );
     let other = dir.join("other.toml");
     std::fs::write(&other, SPACE.replace("high = 1.0", "high = 2.0")).unwrap();
-    let bad: Vec<(Vec<&str>, &str)> = vec![
+    let other = other.to_str().unwrap();
+    let bad: Vec<(Vec<String>, &str)> = vec![
         (
-            vec![
-                "tell",
-                "--storage",
-                storage,
-                "--study",
-                &study,
-                "--trial",
-                "7",
-                "--value",
-                "1",
-            ],
+            on("tell", &["--trial", "7", "--value", "1"]),
             "trial 7: no such trial",
         ),
         (
-            vec![
-                "tell",
-                "--storage",
-                storage,
-                "--study",
-                &study,
-                "--trial",
-                "0",
-                "--value",
-                "1",
-            ],
+            on("tell", &["--trial", "0", "--value", "1"]),
             "trial 0: already finished (complete)",
         ),
+        (on("tell", &["--trial", "0"]), "--value"),
         (
-            vec![
+            on(
                 "tell",
-                "--storage",
-                storage,
-                "--study",
-                &study,
-                "--trial",
-                "0",
-            ],
-            "--value",
-        ),
-        (
-            vec![
-                "tell",
-                "--storage",
-                storage,
-                "--study",
-                &study,
-                "--trial",
-                "0",
-                "--value",
-                "1",
-                "--metric",
-                "oops",
-            ],
+                &["--trial", "0", "--value", "1", "--metric", "oops"],
+            ),
             "a metric is key=value",
         ),
         (
-            vec![
-                "ask",
-                "--storage",
-                storage,
-                "--study",
-                &study,
-                "--space",
-                other.to_str().unwrap(),
-            ],
+            on("ask", &["--space", other]),
             "parameter `x` is defined differently",
         ),
         (
-            vec![
-                "ask",
-                "--storage",
-                storage,
-                "--study",
-                &study,
-                "--space",
-                sp,
-                "--direction",
-                "maximize",
-            ],
+            on("ask", &["--space", sp, "--direction", "maximize"]),
             "stored with direction minimize",
         ),
         (
-            vec!["ask", "--storage", storage, "--study", "nobody"],
+            ["ask", "--storage", storage, "--study", "nobody"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             "has no study `nobody`",
         ),
         (
-            vec![
+            [
                 "export",
                 "--storage",
                 storage,
@@ -439,12 +364,15 @@ fn shell_driver(storage: &str, dir: &Path) {
                 "nobody",
                 "--out",
                 "/dev/null",
-            ],
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             "has no study `nobody`",
         ),
     ];
     for (args, msg) in bad {
-        let o = run(&args);
+        let o = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "{args:?} was accepted");
         assert!(err.contains(msg), "{args:?}: expected `{msg}` in `{err}`");
@@ -458,9 +386,13 @@ fn shell_driver(storage: &str, dir: &Path) {
 }
 
 #[test]
-fn ask_tell_export_from_the_shell_on_sqlite() {
-    let dir = workdir("shell-sqlite");
-    shell_driver(&format!("sqlite:{}", dir.join("s.db").display()), &dir);
+fn ask_tell_export_from_the_shell_on_sqlite_and_postgres() {
+    on_both("shell", shell_driver);
+}
+
+#[test]
+fn storages_that_cannot_be_used_are_refused_clearly() {
+    let dir = workdir("unusable");
     // Storages that cannot be used: each a clear error, no panic.
     let junk = dir.join("junk.db");
     std::fs::write(&junk, "not a database at all, but text ".repeat(10)).unwrap();
@@ -491,10 +423,8 @@ fn ask_tell_export_from_the_shell_on_sqlite() {
 }
 
 #[test]
-fn ask_tell_export_from_the_shell_on_postgres() {
+fn a_wrong_postgres_password_is_named() {
     let Some(url) = postgres() else { return };
-    let dir = workdir("shell-pg");
-    shell_driver(&url, &dir);
     let at = url.rfind('@').unwrap();
     let s = url.find("://").unwrap() + 3;
     let user = url[s..at].split(':').next().unwrap();
@@ -505,5 +435,4 @@ fn ask_tell_export_from_the_shell_on_postgres() {
         !o.status.success() && err.contains("password authentication failed"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }

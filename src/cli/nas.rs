@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
@@ -16,7 +15,7 @@ use nasbo::tuner::strategy::StrategyKind;
 use nasbo::tuner::{BoConfig, Direction, Space, StudyConfig, TrialState};
 
 use super::plural;
-use super::session::{self, Plan, StudyArgs};
+use super::session::{self, Plan, RunArgs, StudyArgs};
 
 /// Arguments of `nasbo nas`.
 #[derive(Args, Debug)]
@@ -51,16 +50,8 @@ pub struct NasArgs {
     /// auto, cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Trainings run at once by this worker.
-    #[arg(long, default_value_t = 1)]
-    parallel: usize,
-    /// Seconds after which a training is stopped (at the end of an epoch) and recorded as
-    /// failed.
-    #[arg(long)]
-    trial_timeout: Option<f64>,
-    /// Start the study from the trials in this CSV (written by an earlier `nasbo nas --out`).
-    #[arg(long)]
-    resume: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
     #[command(flatten)]
     study: StudyArgs,
 }
@@ -73,15 +64,7 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
     if args.epochs == Some(0) {
         bail!("--epochs must be at least 1");
     }
-    if args.parallel == 0 {
-        bail!("--parallel must be at least 1");
-    }
-    let timeout = match args.trial_timeout {
-        Some(t) if !(t.is_finite() && t > 0.0) => {
-            bail!("--trial-timeout {t}: must be a positive number of seconds")
-        }
-        t => t.map(Duration::from_secs_f64),
-    };
+    let timeout = args.run.timeout()?;
     session::check_out(&args.out)?;
     let dev = device(&args.device)?;
     let ds = data::load(&args.dataset)
@@ -119,7 +102,7 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
             strategy,
             ..StudyConfig::new(Direction::Maximize)
         },
-        resume: args.resume.clone(),
+        resume: args.run.resume.clone(),
         warm_start: None,
     };
     let mut opened = session::open(&args.study, plan)?;
@@ -141,7 +124,7 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
     );
     let objective = TrainObjective::new(Arc::new(splits), epochs, dev, args.seed);
     let config = RunConfig {
-        parallel: args.parallel,
+        parallel: args.run.parallel,
         timeout,
         checkpoint: Some(args.out.clone()),
         stop: session::stop_flag()?,
@@ -172,10 +155,10 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
                 e.set_message(format!("trial {}", trial.number));
             }
         }
-        Event::Report { step, value, .. } => {
+        Event::Report(r) => {
             if let Some((_, e)) = &bars {
-                e.set_position(step);
-                e.set_message(format!("val {value:.4}"));
+                e.set_position(r.step);
+                e.set_message(format!("val {:.4}", r.value));
             }
         }
         Event::Note { text, .. } => {

@@ -13,7 +13,7 @@ use clap::Args;
 use nasbo::tuner::run::RunSummary;
 use nasbo::tuner::study::csv::read_trials;
 use nasbo::tuner::study::{open_storage, redact};
-use nasbo::tuner::{Direction, Source, Space, Study, StudyConfig, Trial};
+use nasbo::tuner::{BoConfig, Direction, Source, Space, StrategyKind, Study, StudyConfig, Trial};
 
 use super::plural;
 use super::shell;
@@ -33,6 +33,73 @@ pub struct StudyArgs {
     /// without a heartbeat for 4 intervals is taken for lost and queued to run again.
     #[arg(long, default_value_t = 30.0)]
     pub heartbeat: f64,
+}
+
+/// How a worker proposes (`tune`, `ask`).
+#[derive(Args, Debug, Clone)]
+pub struct StrategyArgs {
+    /// bo, random, sobol, evolution or reinforce.
+    #[arg(long, default_value = "bo")]
+    pub strategy: String,
+    /// The objective is noisy (e.g. a validation accuracy that changes with the training
+    /// seed): `bo` then learns the noise level (BoTorch's prior), ranks by posterior mean and
+    /// may re-evaluate a configuration.
+    #[arg(long)]
+    pub noisy: bool,
+    /// Seed of every proposal.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl StrategyArgs {
+    /// The strategy, with `--noisy` for `bo`.
+    pub fn kind(&self) -> Result<StrategyKind> {
+        let kind = StrategyKind::parse(&self.strategy).with_context(|| {
+            format!(
+                "--strategy `{}`: use {}",
+                self.strategy,
+                StrategyKind::NAMES.join(", ")
+            )
+        })?;
+        Ok(match kind {
+            StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig {
+                noisy: self.noisy,
+                ..c
+            }),
+            s => s,
+        })
+    }
+}
+
+/// How a worker runs its trials (`tune`, `nas`).
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Trials this worker runs at once (proposals account for the pending ones).
+    #[arg(long, default_value_t = 1)]
+    pub parallel: usize,
+    /// Seconds after which a trial is stopped and recorded as failed (`nas` stops a training
+    /// at the end of an epoch).
+    #[arg(long)]
+    pub trial_timeout: Option<f64>,
+    /// Start the study from the trials in this CSV (written by an earlier run's --out); they
+    /// count towards --trials, and those it records as running are run again.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// `--trial-timeout`, checked with `--parallel`.
+    pub fn timeout(&self) -> Result<Option<Duration>> {
+        if self.parallel == 0 {
+            bail!("--parallel must be at least 1");
+        }
+        match self.trial_timeout {
+            Some(t) if !(t.is_finite() && t > 0.0) => {
+                bail!("--trial-timeout {t}: must be a positive number of seconds")
+            }
+            t => Ok(t.map(Duration::from_secs_f64)),
+        }
+    }
 }
 
 /// What a run of `tune` or `nas` asks for.

@@ -25,15 +25,8 @@ pub struct AskArgs {
     /// minimize or maximize (with --space, when creating the study).
     #[arg(long, default_value = "minimize")]
     direction: String,
-    /// bo, random, sobol, evolution or reinforce.
-    #[arg(long, default_value = "bo")]
-    strategy: String,
-    /// The objective is noisy (see `nasbo tune --noisy`).
-    #[arg(long)]
-    noisy: bool,
-    /// Seed of the proposals.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    proposals: super::session::StrategyArgs,
 }
 
 /// Arguments of `nasbo tell`.
@@ -111,8 +104,8 @@ pub fn ask(args: AskArgs) -> Result<ExitCode> {
     )?;
     let config = StudyConfig {
         directions: storage.study().directions.clone(),
-        seed: args.seed,
-        strategy: super::tune::strategy(&args.strategy, args.noisy)?,
+        seed: args.proposals.seed,
+        strategy: args.proposals.kind()?,
         heartbeat: None,
     };
     let mut study = Study::open(storage, config)?;

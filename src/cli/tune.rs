@@ -7,16 +7,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use nasbo::tuner::run::{run as run_loop, CommandObjective, Event, RunConfig};
 use nasbo::tuner::space::format_float;
-use nasbo::tuner::{Assignment, Direction, Space, StrategyKind, StudyConfig, TrialState};
+use nasbo::tuner::{Assignment, Direction, Space, StudyConfig, TrialState};
 
 use super::progress::Progress;
-use super::session::{self, Plan, StudyArgs};
+use super::session::{self, Plan, RunArgs, StrategyArgs, StudyArgs};
 
 /// Arguments of `nasbo tune`.
 #[derive(Args, Debug)]
@@ -29,9 +28,6 @@ pub struct TuneArgs {
     /// starting trials when the study holds this many.
     #[arg(long, default_value_t = 50)]
     trials: usize,
-    /// Seed of every proposal.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
     /// Where to write the trials as CSV (rewritten atomically after every trial). Without
     /// --storage the study itself is kept beside it (OUT with the extension .db), and the
     /// trials' logs in a folder OUT with the extension .logs.
@@ -40,28 +36,14 @@ pub struct TuneArgs {
     /// minimize or maximize the objective.
     #[arg(long, default_value = "minimize")]
     direction: String,
-    /// bo, random, sobol, evolution or reinforce.
-    #[arg(long, default_value = "bo")]
-    strategy: String,
-    /// The objective is noisy (e.g. a validation accuracy that changes with the training seed):
-    /// `bo` then learns the noise level (BoTorch's prior), ranks by posterior mean and may
-    /// re-evaluate a configuration.
-    #[arg(long)]
-    noisy: bool,
-    /// Commands run at once by this worker (proposals account for the pending ones).
-    #[arg(long, default_value_t = 1)]
-    parallel: usize,
-    /// Seconds after which a trial is stopped and recorded as failed.
-    #[arg(long)]
-    trial_timeout: Option<f64>,
-    /// Start the study from the trials in this CSV (written by an earlier `nasbo tune
-    /// --out`); they count towards --trials. Trials it records as running are run again.
-    #[arg(long)]
-    resume: Option<PathBuf>,
+    #[command(flatten)]
+    proposals: StrategyArgs,
     /// Start from the results in this CSV (same space) without counting them as trials of
     /// this study (imported once).
     #[arg(long)]
     warm_start: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
     #[command(flatten)]
     study: StudyArgs,
     /// The command and its arguments, after `--`.
@@ -80,34 +62,12 @@ pub fn describe(space: &Space, a: &Assignment) -> String {
         .join(" ")
 }
 
-/// The strategy named on the command line, with `--noisy` for `bo`.
-pub fn strategy(name: &str, noisy: bool) -> Result<StrategyKind> {
-    let kind = StrategyKind::parse(name).with_context(|| {
-        format!(
-            "--strategy `{name}`: use {}",
-            StrategyKind::NAMES.join(", ")
-        )
-    })?;
-    Ok(match kind {
-        StrategyKind::Bo(c) => StrategyKind::Bo(nasbo::tuner::BoConfig { noisy, ..c }),
-        s => s,
-    })
-}
-
 /// Runs `nasbo tune`.
 pub fn run(args: TuneArgs) -> Result<ExitCode> {
     if args.trials == 0 {
         bail!("--trials must be at least 1");
     }
-    if args.parallel == 0 {
-        bail!("--parallel must be at least 1");
-    }
-    let timeout = match args.trial_timeout {
-        Some(t) if !(t.is_finite() && t > 0.0) => {
-            bail!("--trial-timeout {t}: must be a positive number of seconds")
-        }
-        t => t.map(Duration::from_secs_f64),
-    };
+    let timeout = args.run.timeout()?;
     let direction = Direction::parse(&args.direction)
         .with_context(|| format!("--direction `{}`: use minimize or maximize", args.direction))?;
     let space = match &args.space {
@@ -126,18 +86,18 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         space,
         directions: vec![direction],
         config: StudyConfig {
-            seed: args.seed,
-            strategy: strategy(&args.strategy, args.noisy)?,
+            seed: args.proposals.seed,
+            strategy: args.proposals.kind()?,
             ..StudyConfig::new(direction)
         },
-        resume: args.resume.clone(),
+        resume: args.run.resume.clone(),
         warm_start: args.warm_start.clone(),
     };
     let mut opened = session::open(&args.study, plan)?;
     let space = opened.study.space().clone();
     let logs = session::log_dir(&args.out);
     let config = RunConfig {
-        parallel: args.parallel,
+        parallel: args.run.parallel,
         timeout,
         checkpoint: Some(args.out.clone()),
         log_dir: Some(logs.clone()),

@@ -18,10 +18,13 @@
 //! - Robust: a failed Cholesky factorization is retried with growing jitter, then reported as
 //!   [`GpError::NotPositiveDefinite`]; bad input is a typed [`GpError`] that says where.
 //!
+//! Inputs are `nalgebra` 0.34 matrices (`DMatrix<f64>`, one row per observation) and vectors;
+//! the crate re-exports [`nalgebra`] so that callers use the same version.
+//!
 //! ## Example
 //!
 //! ```
-//! use nalgebra::{DMatrix, DVector};
+//! use nasbo_gp::nalgebra::{DMatrix, DVector};
 //! use nasbo_gp::{GpError, GpParams, Kernel};
 //!
 //! // 20 noisy observations of sin(6 a) + b on [0, 1]².
@@ -52,6 +55,8 @@ mod linalg;
 mod model;
 mod params;
 mod prior;
+
+pub use nalgebra;
 
 pub use error::GpError;
 pub use kernel::{Kernel, Stationary};

@@ -40,6 +40,8 @@ pub struct PointGradients {
     pub dvar: Vec<f64>,
 }
 
+/// What a fitted model is made of; also its saved form (the rest is derived when loading).
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct Parts {
     pub kernel: Kernel,
     pub node: Node,
@@ -67,7 +69,7 @@ pub(crate) struct Parts {
 /// model is checked (shapes, finite values, kernel layout), so a damaged file is an error, not
 /// a panic at the first prediction.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(try_from = "RawGp")]
+#[serde(into = "Parts", try_from = "Parts")]
 pub struct GaussianProcess {
     kernel: Kernel,
     node: Node,
@@ -91,35 +93,9 @@ pub struct GaussianProcess {
     categorical: Vec<bool>,
 }
 
-/// A [`GaussianProcess`] as read by serde, before its check.
-#[derive(Deserialize)]
-struct RawGp {
-    kernel: Kernel,
-    node: Node,
-    theta: Vec<f64>,
-    noise_theta: Option<f64>,
-    #[allow(dead_code)]
-    nat: Natural,
-    outputscale: f64,
-    noise: f64,
-    jitter: f64,
-    d: usize,
-    x: Vec<f64>,
-    y: Vec<f64>,
-    x_lo: Vec<f64>,
-    x_scale: Vec<f64>,
-    y_mean: f64,
-    y_scale: f64,
-    l: DMatrix<f64>,
-    alpha: Vec<f64>,
-    nll_std: f64,
-    #[allow(dead_code)]
-    categorical: Vec<bool>,
-}
-
-impl TryFrom<RawGp> for GaussianProcess {
+impl TryFrom<Parts> for GaussianProcess {
     type Error = GpError;
-    fn try_from(r: RawGp) -> Result<Self, GpError> {
+    fn try_from(r: Parts) -> Result<Self, GpError> {
         let bad = |what: &'static str, expected: usize, got: usize| GpError::ShapeMismatch {
             what,
             expected,
@@ -183,25 +159,31 @@ impl TryFrom<RawGp> for GaussianProcess {
                 reason: "a value is not finite, or a scale is not positive".into(),
             });
         }
-        Ok(GaussianProcess::from_parts(Parts {
-            kernel: r.kernel,
-            node: r.node,
-            theta: r.theta,
-            noise_theta: r.noise_theta,
-            outputscale: r.outputscale,
-            noise: r.noise,
-            jitter: r.jitter,
-            d,
-            x: r.x,
-            y: r.y,
-            x_lo: r.x_lo,
-            x_scale: r.x_scale,
-            y_mean: r.y_mean,
-            y_scale: r.y_scale,
-            l: r.l,
-            alpha: r.alpha,
-            nll_std: r.nll_std,
-        }))
+        Ok(GaussianProcess::from_parts(r))
+    }
+}
+
+impl From<GaussianProcess> for Parts {
+    fn from(g: GaussianProcess) -> Self {
+        Parts {
+            kernel: g.kernel,
+            node: g.node,
+            theta: g.theta,
+            noise_theta: g.noise_theta,
+            outputscale: g.outputscale,
+            noise: g.noise,
+            jitter: g.jitter,
+            d: g.d,
+            x: g.x,
+            y: g.y,
+            x_lo: g.x_lo,
+            x_scale: g.x_scale,
+            y_mean: g.y_mean,
+            y_scale: g.y_scale,
+            l: g.l,
+            alpha: g.alpha,
+            nll_std: g.nll_std,
+        }
     }
 }
 

@@ -30,28 +30,11 @@ fn tmp(name: &str) -> PathBuf {
 
 /// The PostgreSQL URL of the test server, or `None` (and a note) when there is none.
 fn postgres() -> Option<String> {
-    match std::env::var("NASBO_TEST_POSTGRES") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            eprintln!(
-                "PostgreSQL tests skipped: NASBO_TEST_POSTGRES is not set (.ci/run starts a \
-                 throw-away server and sets it)"
-            );
-            None
-        }
-    }
+    nasbo_tuner::study::test_postgres_url()
 }
 
-/// A study name no other test run uses.
 fn unique(name: &str) -> String {
-    format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
+    nasbo_tuner::study::unique_study_name(name)
 }
 
 fn new_trial(x: f64) -> Reservation {

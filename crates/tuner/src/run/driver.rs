@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::objective::{Message, Objective, Signal, StopReason, TrialHandle};
+use super::objective::{Message, Objective, Report, Signal, StopReason, TrialHandle};
 use crate::study::csv::write_atomic;
 use crate::study::Study;
 use crate::trial::{Outcome, Source, Trial, TrialState};
@@ -89,14 +89,7 @@ pub enum Event<'a> {
         trial: &'a Trial,
     },
     /// A trial reported an intermediate value.
-    Report {
-        /// The trial.
-        number: usize,
-        /// The step.
-        step: u64,
-        /// The value.
-        value: f64,
-    },
+    Report(Report),
     /// A trial's progress line.
     Note {
         /// The trial.
@@ -256,22 +249,15 @@ pub fn run(
                 }
             }
             match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(Message::Report {
-                    number,
-                    step,
-                    value,
-                }) => {
-                    if inflight.contains_key(&number) {
-                        if let Err(e) = study.report(number, step, value) {
+                Ok(Message::Report(r)) => {
+                    if inflight.contains_key(&r.number) {
+                        if let Err(e) = study.report(r.number, r.step, r.value) {
                             on_event(Event::Warning(format!(
-                                "trial {number}: intermediate value not stored: {e}"
+                                "trial {}: intermediate value not stored: {e}",
+                                r.number
                             )));
                         }
-                        on_event(Event::Report {
-                            number,
-                            step,
-                            value,
-                        });
+                        on_event(Event::Report(r));
                     }
                 }
                 Ok(Message::Note { number, text }) => on_event(Event::Note {

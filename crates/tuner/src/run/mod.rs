@@ -8,4 +8,4 @@ mod objective;
 
 pub use command::{parse_output, parse_step, substitute, CommandObjective, Parsed};
 pub use driver::{run, Event, RunConfig, RunSummary};
-pub use objective::{Objective, StopReason, TrialHandle};
+pub use objective::{Objective, Report, StopReason, TrialHandle};

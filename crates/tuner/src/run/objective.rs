@@ -84,22 +84,23 @@ impl Signal {
     }
 }
 
+/// An intermediate value a trial reported.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Report {
+    /// The trial.
+    pub number: usize,
+    /// The step (an epoch, say).
+    pub step: u64,
+    /// The value.
+    pub value: f64,
+}
+
 /// What a trial sends the run loop while it runs.
 #[derive(Debug)]
 pub(crate) enum Message {
-    Report {
-        number: usize,
-        step: u64,
-        value: f64,
-    },
-    Note {
-        number: usize,
-        text: String,
-    },
-    Done {
-        number: usize,
-        outcome: Outcome,
-    },
+    Report(Report),
+    Note { number: usize, text: String },
+    Done { number: usize, outcome: Outcome },
 }
 
 /// One trial as its objective sees it.
@@ -154,11 +155,11 @@ impl TrialHandle {
     /// Records an intermediate value (e.g. the validation accuracy after an epoch). Returns
     /// `false` when the trial should stop now.
     pub fn report(&self, step: u64, value: f64) -> bool {
-        let _ = self.tx.send(Message::Report {
+        let _ = self.tx.send(Message::Report(Report {
             number: self.number,
             step,
             value,
-        });
+        }));
         !self.should_stop()
     }
     /// A line of progress for the user (shown above the progress bars, or printed).

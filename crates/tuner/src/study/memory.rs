@@ -55,22 +55,13 @@ impl Storage for MemoryStorage {
         choose: &mut dyn FnMut(&[Trial]) -> Result<Reservation, TunerError>,
     ) -> Result<Trial, TunerError> {
         let now = SystemTime::now();
-        let number = match choose(&self.trials)? {
-            Reservation::New {
-                params,
-                source,
-                suggest_s,
-                state,
-            } => {
-                let mut t = Trial::new(self.trials.len(), params);
-                t.source = source;
-                t.suggest_s = suggest_s;
-                t.strategy_state = state;
+        let number = match choose(&self.trials)?.resolve(self.trials.len()) {
+            Ok(t) => {
                 self.trials.push(t);
                 self.leases.push(None);
                 self.trials.len() - 1
             }
-            Reservation::Claim(n) => match self.trials.get(n) {
+            Err(n) => match self.trials.get(n) {
                 Some(t) if t.state == TrialState::Queued => n,
                 _ => {
                     return Err(TunerError::InvalidTrial {

@@ -31,7 +31,7 @@ pub use sqlite::SqliteStorage;
 pub use storage::{
     Finish, Reservation, Storage, StudyRecord, MAX_ATTEMPTS, STALE_AFTER_HEARTBEATS,
 };
-pub use url::{list_studies, open_storage, StorageUrl};
+pub use url::{list_studies, open_storage, test_postgres_url, unique_study_name, StorageUrl};
 
 /// Settings of a study.
 #[derive(Clone, Debug, PartialEq)]

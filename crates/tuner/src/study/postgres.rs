@@ -11,53 +11,16 @@ use std::time::{Duration, SystemTime};
 use postgres::{Client, GenericClient, NoTls};
 
 use super::rows::{
-    check_same, directions_json, from_secs, parse_directions, redact, space_json, to_secs,
-    trial_text, worker_name, StudySummary, TrialRow, SCHEMA_VERSION,
+    check_same, directions_json, from_secs, migrations_to_run, parse_directions, redact,
+    space_json, to_secs, worker_name, Dialect, StudySummary, TrialRow,
 };
 use super::storage::{
-    check_finish, requeue_note, Finish, Reservation, Storage, StudyRecord, STALE_AFTER_HEARTBEATS,
+    finished, reported, requeue_note, Finish, Reservation, Storage, StudyRecord,
+    STALE_AFTER_HEARTBEATS,
 };
 use crate::space::Space;
 use crate::trial::{Direction, Trial, TrialState};
 use crate::TunerError;
-
-/// The schema, one entry per version: entry `k` brings a database from version `k` to `k + 1`.
-const MIGRATIONS: [&str; 1] = [r#"
-CREATE TABLE nasbo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE nasbo_studies (
-    id BIGSERIAL PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    space TEXT NOT NULL,
-    directions TEXT NOT NULL,
-    created_at DOUBLE PRECISION NOT NULL
-);
-CREATE TABLE nasbo_trials (
-    study_id BIGINT NOT NULL REFERENCES nasbo_studies(id),
-    number BIGINT NOT NULL,
-    state TEXT NOT NULL,
-    params TEXT NOT NULL,
-    vals TEXT NOT NULL,
-    metrics TEXT NOT NULL,
-    source TEXT NOT NULL,
-    started_at DOUBLE PRECISION,
-    finished_at DOUBLE PRECISION,
-    suggest_s DOUBLE PRECISION NOT NULL,
-    error TEXT,
-    strategy_state TEXT,
-    worker TEXT,
-    heartbeat_at DOUBLE PRECISION,
-    heartbeat_s DOUBLE PRECISION,
-    attempts BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (study_id, number)
-);
-CREATE TABLE nasbo_reports (
-    study_id BIGINT NOT NULL,
-    number BIGINT NOT NULL,
-    step BIGINT NOT NULL,
-    value DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (study_id, number, step)
-);
-"#];
 
 /// The advisory lock that serializes schema creation and migration.
 const SCHEMA_LOCK: i64 = 0x6e61_7362_6f00;
@@ -126,19 +89,13 @@ fn migrate(client: &mut Client, url: &str) -> Result<(), TunerError> {
     } else {
         0
     };
-    if version > SCHEMA_VERSION {
-        return Err(err(
-            url,
-            format!("schema version {version} is newer than this nasbo's ({SCHEMA_VERSION}): upgrade nasbo"),
-        ));
-    }
-    for (k, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        tx.batch_execute(m)
-            .map_err(|e| err(url, format!("migration to schema version {}: {e}", k + 1)))?;
+    for (to, m) in migrations_to_run(version, Dialect::Postgres, url)? {
+        tx.batch_execute(&m)
+            .map_err(|e| err(url, format!("migration to schema version {to}: {e}")))?;
         tx.execute(
             "INSERT INTO nasbo_meta (key, value) VALUES ('schema_version', $1)
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            &[&(k + 1).to_string()],
+            &[&to.to_string()],
         )
         .map_err(|e| pg_err(url, e))?;
     }
@@ -195,12 +152,23 @@ fn read_trials(
     Ok(trials)
 }
 
+/// Locks the study's row for the rest of the transaction: reservations of the study wait
+/// for each other.
+fn lock_study(tx: &mut impl GenericClient, id: i64, url: &str) -> Result<(), TunerError> {
+    tx.execute(
+        "SELECT id FROM nasbo_studies WHERE id = $1 FOR UPDATE",
+        &[&id],
+    )
+    .map_err(|e| pg_err(url, e))?;
+    Ok(())
+}
+
 fn insert_trial(c: &mut impl GenericClient, id: i64, t: &Trial) -> Result<u64, postgres::Error> {
-    let x = trial_text(t);
+    let x = TrialRow::of(t);
     c.execute(
         "INSERT INTO nasbo_trials (study_id, number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        &[&id, &(t.number as i64), &x.state, &x.params, &x.values, &x.metrics, &x.source, &x.started_at, &x.finished_at, &x.suggest_s, &x.error, &x.state_json],
+        &[&id, &x.number, &x.state, &x.params, &x.values, &x.metrics, &x.source, &x.started_at, &x.finished_at, &x.suggest_s, &x.error, &x.strategy_state],
     )
 }
 
@@ -316,29 +284,16 @@ impl Storage for PostgresStorage {
         let url = self.url.clone();
         let id = self.id;
         let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
-        tx.execute(
-            "SELECT id FROM nasbo_studies WHERE id = $1 FOR UPDATE",
-            &[&id],
-        )
-        .map_err(|e| pg_err(&url, e))?;
+        lock_study(&mut tx, id, &url)?;
         let trials = read_trials(&mut tx, id, &self.record.space, &url)?;
         let now = to_secs(SystemTime::now());
         let hb = heartbeat.map(|h| h.as_secs_f64());
-        let mut trial = match choose(&trials)? {
-            Reservation::New {
-                params,
-                source,
-                suggest_s,
-                state,
-            } => {
-                let mut t = Trial::new(trials.len(), params);
-                t.source = source;
-                t.suggest_s = suggest_s;
-                t.strategy_state = state;
+        let mut trial = match choose(&trials)?.resolve(trials.len()) {
+            Ok(t) => {
                 insert_trial(&mut tx, id, &t).map_err(|e| pg_err(&url, e))?;
                 t
             }
-            Reservation::Claim(n) => {
+            Err(n) => {
                 let Some(t) = trials.get(n).filter(|t| t.state == TrialState::Queued) else {
                     return Err(TunerError::InvalidTrial {
                         trial: n,
@@ -386,15 +341,7 @@ impl Storage for PostgresStorage {
                 ],
             )
             .map_err(|e| pg_err(&self.url, e))?;
-        if changed == 1 {
-            return Ok(());
-        }
-        let stored = self.trials()?;
-        check_finish(stored.get(f.number), f)?;
-        Err(err(
-            &self.url,
-            format!("trial {} was not updated", f.number),
-        ))
+        finished(changed, f, || self.trials())
     }
 
     fn report(&mut self, number: usize, step: u64, value: f64) -> Result<(), TunerError> {
@@ -408,13 +355,7 @@ impl Storage for PostgresStorage {
                 &[&self.id, &(number as i64), &(step as i64), &value],
             )
             .map_err(|e| pg_err(&self.url, e))?;
-        if changed == 0 {
-            return Err(TunerError::InvalidTrial {
-                trial: number,
-                reason: "not a running trial".into(),
-            });
-        }
-        Ok(())
+        reported(changed, number)
     }
 
     fn heartbeat(&mut self, numbers: &[usize]) -> Result<(), TunerError> {
@@ -466,11 +407,7 @@ impl Storage for PostgresStorage {
         let url = self.url.clone();
         let id = self.id;
         let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
-        tx.execute(
-            "SELECT id FROM nasbo_studies WHERE id = $1 FOR UPDATE",
-            &[&id],
-        )
-        .map_err(|e| pg_err(&url, e))?;
+        lock_study(&mut tx, id, &url)?;
         let start: i64 = tx
             .query_one(
                 "SELECT count(*) FROM nasbo_trials WHERE study_id = $1",

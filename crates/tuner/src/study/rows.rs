@@ -23,6 +23,82 @@ pub struct StudySummary {
 /// is migrated when opened, a newer one refused.
 pub const SCHEMA_VERSION: i64 = 1;
 
+/// The SQL dialects of the database storages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The schema, one entry per version: entry `k` brings a database from version `k` to
+/// `k + 1`. The same tables in both dialects, prefixed `nasbo_` so that a database may hold
+/// others.
+pub(crate) fn migrations(dialect: Dialect) -> Vec<String> {
+    let (int, real, id) = match dialect {
+        Dialect::Sqlite => ("INTEGER", "REAL", "INTEGER PRIMARY KEY"),
+        Dialect::Postgres => ("BIGINT", "DOUBLE PRECISION", "BIGSERIAL PRIMARY KEY"),
+    };
+    vec![format!(
+        "CREATE TABLE nasbo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE nasbo_studies (
+    id {id},
+    name TEXT NOT NULL UNIQUE,
+    space TEXT NOT NULL,
+    directions TEXT NOT NULL,
+    created_at {real} NOT NULL
+);
+CREATE TABLE nasbo_trials (
+    study_id {int} NOT NULL REFERENCES nasbo_studies(id),
+    number {int} NOT NULL,
+    state TEXT NOT NULL,
+    params TEXT NOT NULL,
+    vals TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    source TEXT NOT NULL,
+    started_at {real},
+    finished_at {real},
+    suggest_s {real} NOT NULL,
+    error TEXT,
+    strategy_state TEXT,
+    worker TEXT,
+    heartbeat_at {real},
+    heartbeat_s {real},
+    attempts {int} NOT NULL DEFAULT 0,
+    PRIMARY KEY (study_id, number)
+);
+CREATE TABLE nasbo_reports (
+    study_id {int} NOT NULL,
+    number {int} NOT NULL,
+    step {int} NOT NULL,
+    value {real} NOT NULL,
+    PRIMARY KEY (study_id, number, step)
+);"
+    )]
+}
+
+/// The migrations a database at schema `version` needs, each with the version it brings the
+/// database to; a database newer than this build is refused.
+pub(crate) fn migrations_to_run(
+    version: i64,
+    dialect: Dialect,
+    url: &str,
+) -> Result<Vec<(i64, String)>, TunerError> {
+    if version > SCHEMA_VERSION {
+        return Err(TunerError::Storage {
+            url: redact(url),
+            reason: format!(
+                "schema version {version} is newer than this nasbo's ({SCHEMA_VERSION}): upgrade nasbo"
+            ),
+        });
+    }
+    Ok(migrations(dialect)
+        .into_iter()
+        .enumerate()
+        .skip(version.max(0) as usize)
+        .map(|(k, m)| (k as i64 + 1, m))
+        .collect())
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn to_secs(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
@@ -63,36 +139,7 @@ pub(crate) fn space_json(space: &Space) -> String {
     serde_json::to_string(space).unwrap_or_default()
 }
 
-/// The columns of a trial as text, in the order of [`TrialRow`].
-pub(crate) struct TrialText {
-    pub state: &'static str,
-    pub params: String,
-    pub values: String,
-    pub metrics: String,
-    pub source: String,
-    pub started_at: Option<f64>,
-    pub finished_at: Option<f64>,
-    pub suggest_s: f64,
-    pub error: Option<String>,
-    pub state_json: Option<String>,
-}
-
-pub(crate) fn trial_text(t: &Trial) -> TrialText {
-    TrialText {
-        state: t.state.name(),
-        params: serde_json::to_string(&t.params).unwrap_or_default(),
-        values: serde_json::to_string(&t.values).unwrap_or_default(),
-        metrics: serde_json::to_string(&t.metrics).unwrap_or_default(),
-        source: t.source.text(),
-        started_at: t.started_at.map(to_secs),
-        finished_at: t.finished_at.map(to_secs),
-        suggest_s: t.suggest_s,
-        error: t.error.clone(),
-        state_json: t.strategy_state.clone(),
-    }
-}
-
-/// A trial row as read from a database.
+/// A trial's columns in a database, as written and read.
 pub(crate) struct TrialRow {
     pub number: i64,
     pub state: String,
@@ -108,6 +155,23 @@ pub(crate) struct TrialRow {
 }
 
 impl TrialRow {
+    /// The columns of `t`.
+    pub(crate) fn of(t: &Trial) -> Self {
+        TrialRow {
+            number: t.number as i64,
+            state: t.state.name().to_string(),
+            params: serde_json::to_string(&t.params).unwrap_or_default(),
+            values: serde_json::to_string(&t.values).unwrap_or_default(),
+            metrics: serde_json::to_string(&t.metrics).unwrap_or_default(),
+            source: t.source.text(),
+            started_at: t.started_at.map(to_secs),
+            finished_at: t.finished_at.map(to_secs),
+            suggest_s: t.suggest_s,
+            error: t.error.clone(),
+            strategy_state: t.strategy_state.clone(),
+        }
+    }
+
     pub(crate) fn into_trial(self, space: &Space, url: &str) -> Result<Trial, TunerError> {
         let bad = |what: &str| TunerError::Storage {
             url: url.to_string(),

@@ -10,53 +10,16 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::rows::{
-    check_same, directions_json, parse_directions, space_json, to_secs, trial_text, worker_name,
-    StudySummary, TrialRow, SCHEMA_VERSION,
+    check_same, directions_json, migrations_to_run, parse_directions, space_json, to_secs,
+    worker_name, Dialect, StudySummary, TrialRow,
 };
 use super::storage::{
-    check_finish, requeue_note, Finish, Reservation, Storage, StudyRecord, STALE_AFTER_HEARTBEATS,
+    finished, reported, requeue_note, Finish, Reservation, Storage, StudyRecord,
+    STALE_AFTER_HEARTBEATS,
 };
 use crate::space::Space;
 use crate::trial::{Direction, Trial, TrialState};
 use crate::TunerError;
-
-/// The schema, one entry per version: entry `k` brings a database from version `k` to `k + 1`.
-const MIGRATIONS: [&str; 1] = [r#"
-CREATE TABLE nasbo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE studies (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    space TEXT NOT NULL,
-    directions TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE trials (
-    study_id INTEGER NOT NULL REFERENCES studies(id),
-    number INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    params TEXT NOT NULL,
-    vals TEXT NOT NULL,
-    metrics TEXT NOT NULL,
-    source TEXT NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    suggest_s REAL NOT NULL,
-    error TEXT,
-    strategy_state TEXT,
-    worker TEXT,
-    heartbeat_at REAL,
-    heartbeat_s REAL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (study_id, number)
-);
-CREATE TABLE reports (
-    study_id INTEGER NOT NULL,
-    number INTEGER NOT NULL,
-    step INTEGER NOT NULL,
-    value REAL NOT NULL,
-    PRIMARY KEY (study_id, number, step)
-);
-"#];
 
 /// A study in an SQLite database.
 pub struct SqliteStorage {
@@ -112,7 +75,7 @@ fn connect(path: &Path, url: &str, create: bool) -> Result<Connection, TunerErro
     Ok(conn)
 }
 
-/// Brings the schema to [`SCHEMA_VERSION`] (creating it in an empty database).
+/// Brings the schema to [`super::SCHEMA_VERSION`] (creating it in an empty database).
 fn migrate(conn: &Connection, url: &str) -> Result<(), TunerError> {
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
         .map_err(|e| err(url, e))?;
@@ -137,18 +100,12 @@ fn migrate(conn: &Connection, url: &str) -> Result<(), TunerError> {
     } else {
         0
     };
-    if version > SCHEMA_VERSION {
-        return Err(err(
-            url,
-            format!("schema version {version} is newer than this nasbo's ({SCHEMA_VERSION}): upgrade nasbo"),
-        ));
-    }
-    for (k, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        tx.execute_batch(m)
-            .map_err(|e| err(url, format!("migration to schema version {}: {e}", k + 1)))?;
+    for (to, m) in migrations_to_run(version, Dialect::Sqlite, url)? {
+        tx.execute_batch(&m)
+            .map_err(|e| err(url, format!("migration to schema version {to}: {e}")))?;
         tx.execute(
             "INSERT OR REPLACE INTO nasbo_meta (key, value) VALUES ('schema_version', ?1)",
-            params![(k + 1).to_string()],
+            params![to.to_string()],
         )
         .map_err(|e| err(url, e))?;
     }
@@ -160,7 +117,7 @@ fn read_studies(
     url: &str,
 ) -> Result<Vec<(i64, String, String, String)>, TunerError> {
     let mut s = conn
-        .prepare("SELECT id, name, space, directions FROM studies ORDER BY id")
+        .prepare("SELECT id, name, space, directions FROM nasbo_studies ORDER BY id")
         .map_err(|e| err(url, e))?;
     let rows = s
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
@@ -188,7 +145,7 @@ impl SqliteStorage {
             .map_err(|e| err(&url, e))?;
         let found: Option<(i64, String, String)> = tx
             .query_row(
-                "SELECT id, space, directions FROM studies WHERE name = ?1",
+                "SELECT id, space, directions FROM nasbo_studies WHERE name = ?1",
                 params![name],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -215,7 +172,7 @@ impl SqliteStorage {
             (None, Some((space, directions))) => {
                 space.check()?;
                 tx.execute(
-                    "INSERT INTO studies (name, space, directions, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO nasbo_studies (name, space, directions, created_at) VALUES (?1, ?2, ?3, ?4)",
                     params![name, space_json(space), directions_json(directions), to_secs(SystemTime::now())],
                 )
                 .map_err(|e| err(&url, e))?;
@@ -254,7 +211,9 @@ impl SqliteStorage {
         let mut out = Vec::new();
         for (id, name, _, dirs) in read_studies(&conn, &url)? {
             let mut s = conn
-                .prepare("SELECT state, count(*) FROM trials WHERE study_id = ?1 GROUP BY state")
+                .prepare(
+                    "SELECT state, count(*) FROM nasbo_trials WHERE study_id = ?1 GROUP BY state",
+                )
                 .map_err(|e| err(&url, e))?;
             let counts = s
                 .query_map(params![id], |r| {
@@ -282,7 +241,7 @@ impl SqliteStorage {
         let mut s = conn
             .prepare_cached(
                 "SELECT number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state
-                 FROM trials WHERE study_id = ?1 ORDER BY number",
+                 FROM nasbo_trials WHERE study_id = ?1 ORDER BY number",
             )
             .map_err(|e| err(url, e))?;
         let rows = s
@@ -313,7 +272,7 @@ impl SqliteStorage {
         }
         let mut s = conn
             .prepare_cached(
-                "SELECT number, step, value FROM reports WHERE study_id = ?1 ORDER BY number, step",
+                "SELECT number, step, value FROM nasbo_reports WHERE study_id = ?1 ORDER BY number, step",
             )
             .map_err(|e| err(url, e))?;
         let reports = s
@@ -336,11 +295,11 @@ impl SqliteStorage {
 }
 
 fn insert_trial(tx: &Connection, id: i64, t: &Trial) -> rusqlite::Result<usize> {
-    let x = trial_text(t);
+    let x = TrialRow::of(t);
     tx.execute(
-        "INSERT INTO trials (study_id, number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state)
+        "INSERT INTO nasbo_trials (study_id, number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![id, t.number as i64, x.state, x.params, x.values, x.metrics, x.source, x.started_at, x.finished_at, x.suggest_s, x.error, x.state_json],
+        params![id, x.number, x.state, x.params, x.values, x.metrics, x.source, x.started_at, x.finished_at, x.suggest_s, x.error, x.strategy_state],
     )
 }
 
@@ -364,21 +323,12 @@ impl Storage for SqliteStorage {
         let trials = self.read_trials(&tx)?;
         let now = to_secs(SystemTime::now());
         let hb = heartbeat.map(|h| h.as_secs_f64());
-        let mut trial = match choose(&trials)? {
-            Reservation::New {
-                params: p,
-                source,
-                suggest_s,
-                state,
-            } => {
-                let mut t = Trial::new(trials.len(), p);
-                t.source = source;
-                t.suggest_s = suggest_s;
-                t.strategy_state = state;
+        let mut trial = match choose(&trials)?.resolve(trials.len()) {
+            Ok(t) => {
                 insert_trial(&tx, self.id, &t).map_err(|e| err(&url, e))?;
                 t
             }
-            Reservation::Claim(n) => {
+            Err(n) => {
                 let Some(t) = trials.get(n).filter(|t| t.state == TrialState::Queued) else {
                     return Err(TunerError::InvalidTrial {
                         trial: n,
@@ -386,7 +336,7 @@ impl Storage for SqliteStorage {
                     });
                 };
                 tx.execute(
-                    "DELETE FROM reports WHERE study_id = ?1 AND number = ?2",
+                    "DELETE FROM nasbo_reports WHERE study_id = ?1 AND number = ?2",
                     params![self.id, n as i64],
                 )
                 .map_err(|e| err(&url, e))?;
@@ -395,7 +345,7 @@ impl Storage for SqliteStorage {
         };
         let number = trial.number;
         tx.execute(
-            "UPDATE trials SET state = 'running', started_at = ?3, worker = ?4, heartbeat_at = ?3,
+            "UPDATE nasbo_trials SET state = 'running', started_at = ?3, worker = ?4, heartbeat_at = ?3,
                     heartbeat_s = ?5, attempts = attempts + 1
              WHERE study_id = ?1 AND number = ?2",
             params![self.id, number as i64, now, self.worker, hb],
@@ -415,7 +365,7 @@ impl Storage for SqliteStorage {
         let changed = self
             .conn
             .execute(
-                "UPDATE trials SET state = ?3, vals = ?4, metrics = ?5, error = ?6, finished_at = ?7
+                "UPDATE nasbo_trials SET state = ?3, vals = ?4, metrics = ?5, error = ?6, finished_at = ?7
                  WHERE study_id = ?1 AND number = ?2 AND state IN ('running', 'queued')",
                 params![
                     self.id,
@@ -428,31 +378,20 @@ impl Storage for SqliteStorage {
                 ],
             )
             .map_err(|e| err(url, e))?;
-        if changed == 1 {
-            return Ok(());
-        }
-        let stored = self.read_trials(&self.conn)?;
-        check_finish(stored.get(f.number), f)?;
-        Err(err(url, format!("trial {} was not updated", f.number)))
+        finished(changed as u64, f, || self.read_trials(&self.conn))
     }
 
     fn report(&mut self, number: usize, step: u64, value: f64) -> Result<(), TunerError> {
         let changed = self
             .conn
             .execute(
-                "INSERT OR REPLACE INTO reports (study_id, number, step, value)
+                "INSERT OR REPLACE INTO nasbo_reports (study_id, number, step, value)
                  SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
-                   (SELECT 1 FROM trials WHERE study_id = ?1 AND number = ?2 AND state = 'running')",
+                   (SELECT 1 FROM nasbo_trials WHERE study_id = ?1 AND number = ?2 AND state = 'running')",
                 params![self.id, number as i64, step as i64, value],
             )
             .map_err(|e| err(&self.url, e))?;
-        if changed == 0 {
-            return Err(TunerError::InvalidTrial {
-                trial: number,
-                reason: "not a running trial".into(),
-            });
-        }
-        Ok(())
+        reported(changed as u64, number)
     }
 
     fn heartbeat(&mut self, numbers: &[usize]) -> Result<(), TunerError> {
@@ -461,7 +400,7 @@ impl Storage for SqliteStorage {
             .map_err(|e| err(&self.url, e))?;
         for &n in numbers {
             tx.execute(
-                "UPDATE trials SET heartbeat_at = ?3
+                "UPDATE nasbo_trials SET heartbeat_at = ?3
                  WHERE study_id = ?1 AND number = ?2 AND worker = ?4 AND state = 'running'",
                 params![self.id, n as i64, now, self.worker],
             )
@@ -478,7 +417,7 @@ impl Storage for SqliteStorage {
         let lost: Vec<(i64, Option<String>, i64, f64)> = {
             let mut s = tx
                 .prepare(
-                    "SELECT number, error, attempts, ?2 - heartbeat_at FROM trials
+                    "SELECT number, error, attempts, ?2 - heartbeat_at FROM nasbo_trials
                      WHERE study_id = ?1 AND state = 'running' AND heartbeat_s IS NOT NULL
                        AND ?2 - heartbeat_at > ?3 * heartbeat_s",
                 )
@@ -497,7 +436,7 @@ impl Storage for SqliteStorage {
             let (state, note) = requeue_note(error.as_deref(), *attempts as u32, &why);
             let finished = (state == TrialState::Failed).then_some(now);
             tx.execute(
-                "UPDATE trials SET state = ?3, error = ?4, finished_at = ?5
+                "UPDATE nasbo_trials SET state = ?3, error = ?4, finished_at = ?5
                  WHERE study_id = ?1 AND number = ?2",
                 params![self.id, n, state.name(), note, finished],
             )
@@ -513,7 +452,7 @@ impl Storage for SqliteStorage {
             .map_err(|e| err(&url, e))?;
         let start: i64 = tx
             .query_row(
-                "SELECT count(*) FROM trials WHERE study_id = ?1",
+                "SELECT count(*) FROM nasbo_trials WHERE study_id = ?1",
                 params![self.id],
                 |r| r.get(0),
             )
@@ -524,7 +463,7 @@ impl Storage for SqliteStorage {
             insert_trial(&tx, self.id, &t).map_err(|e| err(&url, e))?;
             for (step, v) in &t.intermediate {
                 tx.execute(
-                    "INSERT OR REPLACE INTO reports (study_id, number, step, value) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT OR REPLACE INTO nasbo_reports (study_id, number, step, value) VALUES (?1, ?2, ?3, ?4)",
                     params![self.id, t.number as i64, *step as i64, v],
                 )
                 .map_err(|e| err(&url, e))?;

@@ -46,6 +46,28 @@ pub enum Reservation {
     Claim(usize),
 }
 
+impl Reservation {
+    /// The trial to store as `number` for a new one, or the number of the queued trial to
+    /// claim.
+    pub fn resolve(self, number: usize) -> Result<Trial, usize> {
+        match self {
+            Reservation::New {
+                params,
+                source,
+                suggest_s,
+                state,
+            } => {
+                let mut t = Trial::new(number, params);
+                t.source = source;
+                t.suggest_s = suggest_s;
+                t.strategy_state = state;
+                Ok(t)
+            }
+            Reservation::Claim(n) => Err(n),
+        }
+    }
+}
+
 /// What [`Storage::finish`] writes: the trial's new state and result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finish {
@@ -107,6 +129,35 @@ pub trait Storage: Send {
     /// Appends trials from elsewhere (an earlier run's CSV), renumbered after the existing
     /// ones, atomically: all or nothing. Returns their new numbers.
     fn import(&mut self, trials: Vec<Trial>) -> Result<Vec<usize>, TunerError>;
+}
+
+/// The result of a conditional report insert that changed `changed` rows.
+pub(crate) fn reported(changed: u64, number: usize) -> Result<(), TunerError> {
+    if changed == 0 {
+        return Err(TunerError::InvalidTrial {
+            trial: number,
+            reason: "not a running trial".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The result of a conditional finish update that changed `changed` rows: on none, why (from
+/// the stored trials, read only then).
+pub(crate) fn finished(
+    changed: u64,
+    finish: &Finish,
+    stored: impl FnOnce() -> Result<Vec<Trial>, TunerError>,
+) -> Result<(), TunerError> {
+    if changed == 1 {
+        return Ok(());
+    }
+    let trials = stored()?;
+    check_finish(trials.get(finish.number), finish)?;
+    Err(TunerError::InvalidTrial {
+        trial: finish.number,
+        reason: "was not updated".into(),
+    })
 }
 
 /// Checks a [`Finish`] against the stored trial it changes; shared by the storages.

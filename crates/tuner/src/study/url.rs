@@ -81,6 +81,32 @@ pub fn list_studies(url: &str) -> Result<Vec<StudySummary>, TunerError> {
     }
 }
 
+/// For tests against a real PostgreSQL server: the URL in `NASBO_TEST_POSTGRES`, or `None`
+/// with a note on standard error that the test is skipped and why (`.ci/run` starts a
+/// throw-away server and sets the variable).
+pub fn test_postgres_url() -> Option<String> {
+    match std::env::var("NASBO_TEST_POSTGRES") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            eprintln!(
+                "PostgreSQL test skipped: NASBO_TEST_POSTGRES is not set (.ci/run starts a \
+                 throw-away server and sets it)"
+            );
+            None
+        }
+    }
+}
+
+/// A study name no other run uses (`prefix`, the process id and the time), for tests that
+/// share a storage.
+pub fn unique_study_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
