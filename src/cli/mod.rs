@@ -2,6 +2,7 @@
 //! libraries (the run loop in `nasbo_tuner::run`, the trainer in `nasbo::nas`).
 
 pub mod bench;
+pub mod curves;
 pub mod nas;
 pub mod progress;
 pub mod session;
