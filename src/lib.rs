@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod nas;
+pub mod report;
 
 pub use nasbo_acq as acq;
 pub use nasbo_gp as gp;

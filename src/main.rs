@@ -34,6 +34,9 @@ enum Command {
     Export(cli::storage::ExportArgs),
     /// List the studies in a storage with their trials by state.
     Studies(cli::storage::StudiesArgs),
+    /// Write a page of figures for a study: convergence, each parameter, importances,
+    /// Pareto fronts.
+    Report(cli::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Tell(args) => cli::storage::tell(args),
         Command::Export(args) => cli::storage::export(args),
         Command::Studies(args) => cli::storage::studies(args),
+        Command::Report(args) => cli::report::run(args),
     };
     match result {
         Ok(code) => code,

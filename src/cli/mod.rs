@@ -5,6 +5,7 @@ pub mod bench;
 pub mod curves;
 pub mod nas;
 pub mod progress;
+pub mod report;
 pub mod session;
 pub mod shell;
 pub mod storage;

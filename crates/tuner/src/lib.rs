@@ -41,6 +41,8 @@
 
 pub mod bo;
 mod error;
+pub mod importance;
+pub mod pareto;
 pub mod run;
 pub mod space;
 pub mod strategy;

@@ -351,11 +351,7 @@ fn malformed_csv_is_refused_with_its_line() {
             1,
             "no column param_n",
         ),
-        (
-            "foo,bar\n1,2\n".to_string(),
-            1,
-            "must start with trial,state,value",
-        ),
+        ("foo,bar\n1,2\n".to_string(), 1, "no `value` column"),
         (
             format!(
                 "{}\n{}",

@@ -15,6 +15,7 @@ use crate::TunerError;
 /// | `output_warp` | `Auto` | a Yeo–Johnson power transform of the values before the GP sees them: on for a deterministic objective, off for a noisy one ([`OutputWarp`]) |
 /// | `boundary_prior` | `0.25` | depth of the quadratic prior mean, in standard deviations of the values, from the centre of the box to a face; 0 turns it off |
 /// | `prior_mean` | `Auto` | level of the GP's constant prior mean: the worst value seen for a deterministic objective, the average for a noisy one ([`MeanLevel`]) |
+/// | `extreme_band` | `50` | values farther than this many robust scales from the median are pulled in before the model sees them ([`crate::bo::warp::Tails`]); `f64::INFINITY` turns it off | `> 0` |
 /// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
 /// | `fantasy` | Kriging believer | what is assumed at pending trials |
 ///
@@ -43,6 +44,8 @@ pub struct BoConfig {
     pub boundary_prior: f64,
     /// Level of the constant prior mean.
     pub prior_mean: MeanLevel,
+    /// Half-width, in robust scales, of the band of values left as they are.
+    pub extreme_band: f64,
 }
 
 impl Default for BoConfig {
@@ -56,6 +59,7 @@ impl Default for BoConfig {
             output_warp: OutputWarp::Auto,
             boundary_prior: 0.25,
             prior_mean: MeanLevel::Auto,
+            extreme_band: super::warp::TAILS_K,
         }
     }
 }
@@ -106,6 +110,13 @@ impl BoConfig {
                 name: "boundary_prior",
                 value: self.boundary_prior.to_string(),
                 reason: "must be finite and ≥ 0".into(),
+            });
+        }
+        if self.extreme_band.is_nan() || self.extreme_band <= 0.0 {
+            return Err(TunerError::InvalidConfig {
+                name: "extreme_band",
+                value: self.extreme_band.to_string(),
+                reason: "must be positive (infinity turns it off)".into(),
             });
         }
         if self.n_initial == Some(0) {

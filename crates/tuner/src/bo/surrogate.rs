@@ -12,7 +12,7 @@ use nasbo_gp::{GaussianProcess, GpParams};
 use super::config::BoConfig;
 use super::encode::Encoder;
 use super::model::{Bowl, ImputedModel};
-use super::warp::{Tails, YeoJohnson, TAILS_K};
+use super::warp::{Tails, YeoJohnson};
 use crate::space::{Assignment, Space};
 use crate::trial::{Direction, Trial, TrialState};
 use crate::TunerError;
@@ -173,7 +173,8 @@ impl StudyModel {
     /// Predictions at `points` in the target's units and direction.
     pub fn predict(&self, points: &[Assignment]) -> Result<Vec<Band>, TunerError> {
         let d = self.encoder.dim();
-        let xs = DMatrix::from_fn(points.len(), d, |i, k| self.encoder.encode(&points[i])[k]);
+        let rows: Vec<Vec<f64>> = points.iter().map(|p| self.encoder.encode(p)).collect();
+        let xs = DMatrix::from_fn(points.len(), d, |i, k| rows[i][k]);
         let (mean, var) = self.surrogate().mean_var_batch(&xs)?;
         let back = |v: f64| {
             let y = self.tails.invert(match &self.warp {
@@ -262,7 +263,7 @@ pub(crate) fn fit_data(
         }));
     }
     let x = DMatrix::from_fn(xs.len(), d, |i, k| xs[i][k]);
-    let tails = Tails::fit(&data.ys, TAILS_K);
+    let tails = Tails::fit(&data.ys, config.extreme_band);
     let mut ys: Vec<f64> = data.ys.iter().map(|&v| tails.apply(v)).collect();
     let warp = config.warps().then(|| YeoJohnson::fit(&ys));
     if let Some(w) = &warp {

@@ -96,7 +96,8 @@ impl Tails {
         if z.abs() <= self.k {
             return t;
         }
-        let u = z.abs() - self.k;
+        // Beyond about u = 6.56 the double exponential passes the largest float.
+        let u = (z.abs() - self.k).min(6.56);
         let back = self.k + (u.exp() - 1.0).exp() - 1.0;
         self.centre + self.scale * back * z.signum()
     }

@@ -135,6 +135,12 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
         .iter()
         .map(|s| s.trim().to_string())
         .collect();
+    if !header.iter().any(|h| h == "value") {
+        return Err(err(
+            1,
+            "no `value` column (a trials CSV starts trial,state,value)".into(),
+        ));
+    }
     if header.len() < 3 || header[..3] != ["trial", "state", "value"] {
         return Err(err(
             1,

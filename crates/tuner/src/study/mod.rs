@@ -12,6 +12,7 @@ use crate::TunerError;
 
 pub mod csv;
 mod csv_storage;
+mod infer;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -22,6 +23,7 @@ mod storage;
 mod url;
 
 pub use csv_storage::CsvStorage;
+pub use infer::infer_space;
 pub use memory::MemoryStorage;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStorage;
