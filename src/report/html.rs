@@ -115,9 +115,9 @@ pub fn page(
     // Figures.
     h.push_str("<h2>Figures</h2>\n<div class=\"figs\">\n");
     for f in figures {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<figure id=\"fig-{}\">{}<figcaption><b>{}.</b> {}</figcaption></figure>\n",
+            "<figure id=\"fig-{}\">{}<figcaption><b>{}.</b> {}</figcaption></figure>",
             escape(&f.name),
             f.svg
                 .trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
