@@ -25,7 +25,9 @@ use super::tables::{Observe, Pick};
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Problems, comma-separated: branin, hartmann3, hartmann6, ackley<d>,
-    /// shiftedackley<d>, rosenbrock<d>, mixed, or a table problem.
+    /// shiftedackley<d>, rosenbrock<d>, mixed, a table problem, or a learning-curve problem
+    /// lc-<hartmann6|shiftedackley6|rosenbrock6>-<rank|cross> (27 steps a trial; --trials is
+    /// then the budget in full trials' steps, default 20).
     #[arg(long, value_delimiter = ',', default_value = "branin")]
     problem: Vec<String>,
     /// Strategies, comma-separated: bo, random, sobol, evolution, reinforce.
@@ -72,6 +74,14 @@ pub struct BenchArgs {
     /// with the best observed value), mean (the evaluated configuration with the best mean).
     #[arg(long, value_enum, default_value_t = IncumbentArg::Auto)]
     incumbent: IncumbentArg,
+    /// Learning-curve problems: pruners, comma-separated (none, median, asha, hyperband);
+    /// each strategy runs with each (named `<strategy>+<pruner>` in the curves).
+    #[arg(long, value_delimiter = ',', default_value = "none")]
+    pruner: Vec<String>,
+    /// `bo`: what a pruned trial tells the model: shifted (its last value moved by how much
+    /// complete trials changed from that step on), worst (as a failure), ignored.
+    #[arg(long, default_value = "shifted")]
+    pruned_as: String,
 }
 
 /// `--prior-mean`.
@@ -195,10 +205,20 @@ fn test_problem(name: &str) -> Option<BenchProblem> {
 pub fn problem(name: &str) -> Result<BenchProblem> {
     test_problem(name).with_context(|| {
         format!(
-            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, {})",
-            super::tables::names().join(", ")
+            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, {}, {})",
+            super::tables::names().join(", "),
+            super::learning::names().join(", ")
         )
     })
+}
+
+/// A run's problem.
+enum Task {
+    Plain(Arc<BenchProblem>),
+    Curves(
+        Arc<super::learning::LcProblem>,
+        Option<Arc<dyn nasbo::tuner::prune::Pruner>>,
+    ),
 }
 
 /// One point of a curve.
@@ -326,9 +346,28 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 problems.push(Arc::new(super::tables::load(p, t, observe, pick)?));
                 used[i] = true;
             }
-        } else {
+        } else if !super::learning::is_lc(p) {
             problems.push(Arc::new(problem(p)?));
         }
+    }
+    let lc: Vec<Arc<super::learning::LcProblem>> = args
+        .problem
+        .iter()
+        .filter(|p| super::learning::is_lc(p))
+        .map(|p| super::learning::problem(p).map(Arc::new))
+        .collect::<Result<_>>()?;
+    let pruned_as = nasbo::tuner::PrunedAs::parse(&args.pruned_as).with_context(|| {
+        format!(
+            "--pruned-as {}: one of shifted, worst, ignored",
+            args.pruned_as
+        )
+    })?;
+    let mut pruners = Vec::new();
+    for name in &args.pruner {
+        let kind = nasbo::tuner::prune::PrunerKind::parse(name)?;
+        let pruner =
+            nasbo::tuner::prune::PrunerConfig::new(kind, super::learning::STEPS).build()?;
+        pruners.push((kind, pruner));
     }
     if let Some(i) = used.iter().position(|u| !u) {
         if !table_problems.is_empty() {
@@ -353,6 +392,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                         boundary_prior: args.boundary_prior,
                         output_warp: args.output_warp.into(),
                         prior_mean: args.prior_mean.into(),
+                        pruned: pruned_as,
                         ..c
                     }),
                     k => k,
@@ -367,7 +407,25 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     for p in &problems {
         for (sname, s) in &strategies {
             for seed in 0..args.seeds {
-                tasks.push((p.clone(), sname.clone(), s.clone(), seed));
+                tasks.push((Task::Plain(p.clone()), sname.clone(), s.clone(), seed));
+            }
+        }
+    }
+    for p in &lc {
+        for (sname, s) in &strategies {
+            for (kind, pruner) in &pruners {
+                let label = match kind {
+                    nasbo::tuner::prune::PrunerKind::None => sname.clone(),
+                    k => format!("{sname}+{}", k.name()),
+                };
+                for seed in 0..args.seeds {
+                    tasks.push((
+                        Task::Curves(p.clone(), pruner.clone()),
+                        label.clone(),
+                        s.clone(),
+                        seed,
+                    ));
+                }
             }
         }
     }
@@ -382,18 +440,31 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         tasks
             .into_par_iter()
             .map(|(p, sname, s, seed)| {
-                let budget = args.trials.unwrap_or(p.budget);
                 let started = std::time::Instant::now();
-                let r =
-                    run_one(&p, &s, seed, budget).map(|c| (sname.clone(), p.name.clone(), seed, c));
+                let (name, r) = match &p {
+                    Task::Plain(p) => (
+                        p.name.clone(),
+                        run_one(p, &s, seed, args.trials.unwrap_or(p.budget)),
+                    ),
+                    Task::Curves(p, pruner) => (
+                        p.name.clone(),
+                        super::learning::run_one(
+                            p,
+                            &s,
+                            pruner.clone(),
+                            seed,
+                            args.trials.unwrap_or(20),
+                        ),
+                    ),
+                };
+                let r = r.map(|c| (sname.clone(), name.clone(), seed, c));
                 let msg = match &r {
                     Ok((_, _, _, c)) => format!(
-                        "{sname} on {} seed {seed}: final regret {:.4e} ({:.1} s)",
-                        p.name,
+                        "{sname} on {name} seed {seed}: final regret {:.4e} ({:.1} s)",
                         c.last().map_or(f64::NAN, |c| c.regret),
                         started.elapsed().as_secs_f64()
                     ),
-                    Err(e) => format!("{sname} on {} seed {seed}: error {e}", p.name),
+                    Err(e) => format!("{sname} on {name} seed {seed}: error {e}"),
                 };
                 let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                 progress.update(n as u64, &msg);

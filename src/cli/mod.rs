@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod curves;
+pub mod learning;
 pub mod nas;
 pub mod progress;
 pub mod report;

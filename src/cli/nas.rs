@@ -12,7 +12,7 @@ use nasbo::nas::{check_space, default_space, TrainObjective};
 use nasbo::train::{data, device};
 use nasbo::tuner::run::{run as run_loop, Event, RunConfig};
 use nasbo::tuner::strategy::StrategyKind;
-use nasbo::tuner::{BoConfig, Direction, Space, StudyConfig, TrialState};
+use nasbo::tuner::{BoConfig, Direction, ParamKind, Space, StudyConfig, TrialState};
 
 use super::plural;
 use super::session::{self, Plan, RunArgs, StudyArgs};
@@ -128,6 +128,9 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
         timeout,
         checkpoint: Some(args.out.clone()),
         stop: session::stop_flag()?,
+        pruner: args
+            .run
+            .pruner(Some(max_epochs(opened.study.space(), epochs)))?,
         ..RunConfig::trials(args.trials)
     };
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -179,6 +182,12 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
                     t.value().unwrap_or(f64::NAN),
                     t.metric("test_accuracy").unwrap_or(f64::NAN),
                     t.metric("train_seconds").unwrap_or(f64::NAN),
+                ),
+                TrialState::Pruned => format!(
+                    "trial {}: pruned after epoch {} at val {:.4} {params}",
+                    t.number,
+                    t.last_step().unwrap_or(0),
+                    t.value().unwrap_or(f64::NAN),
                 ),
                 TrialState::Queued => {
                     format!(
@@ -232,4 +241,15 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
         None => println!("no trial completed"),
     }
     Ok(session::ending(&summary, &opened, &args.out))
+}
+
+/// A trial's full budget in epochs: the largest `epochs` of the space, else `--epochs`.
+fn max_epochs(space: &Space, epochs: usize) -> u64 {
+    space
+        .index("epochs")
+        .and_then(|i| match space.params()[i].kind {
+            ParamKind::Int { high, .. } => u64::try_from(high).ok(),
+            _ => None,
+        })
+        .unwrap_or(epochs as u64)
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
+use nasbo::tuner::prune::{Pruner, PrunerConfig, PrunerKind};
 use nasbo::tuner::run::RunSummary;
 use nasbo::tuner::study::csv::read_trials;
 use nasbo::tuner::study::{open_storage, redact};
@@ -85,9 +86,46 @@ pub struct RunArgs {
     /// count towards --trials, and those it records as running are run again.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Stop unpromising trials early from their intermediate values (`{"step": N, "value":
+    /// V}` lines; `nas`: each epoch's validation accuracy): none, median, asha or hyperband.
+    #[arg(long, default_value = "none")]
+    pub pruner: String,
+    /// A trial's full budget in its steps (`tune`: needed with a pruner; `nas`: the epochs).
+    #[arg(long)]
+    pub max_step: Option<u64>,
+    /// ASHA/Hyperband: the first rung; median: no pruning before this step.
+    #[arg(long, default_value_t = 1)]
+    pub min_step: u64,
+    /// ASHA/Hyperband: one trial in this many goes on at each rung.
+    #[arg(long, default_value_t = 3)]
+    pub reduction_factor: u64,
 }
 
 impl RunArgs {
+    /// The pruner asked for; `steps` is the full budget when the command knows it (`nas`).
+    pub fn pruner(&self, steps: Option<u64>) -> Result<Option<Arc<dyn Pruner>>> {
+        let kind = PrunerKind::parse(&self.pruner)?;
+        if kind == PrunerKind::None {
+            return Ok(None);
+        }
+        let max_step = match (self.max_step, steps) {
+            (Some(m), Some(s)) if m != s => bail!(
+                "--max-step {m}: the steps are the epochs here, {s}; leave --max-step out or give {s}"
+            ),
+            (Some(m), _) | (None, Some(m)) => m,
+            (None, None) => bail!(
+                "--pruner {}: needs --max-step N, a trial's full budget in the steps it reports",
+                self.pruner
+            ),
+        };
+        let config = PrunerConfig {
+            min_step: self.min_step,
+            reduction_factor: self.reduction_factor,
+            ..PrunerConfig::new(kind, max_step)
+        };
+        Ok(config.build()?)
+    }
+
     /// `--trial-timeout`, checked with `--parallel`.
     pub fn timeout(&self) -> Result<Option<Duration>> {
         if self.parallel == 0 {

@@ -102,6 +102,7 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         checkpoint: Some(args.out.clone()),
         log_dir: Some(logs.clone()),
         stop: session::stop_flag()?,
+        pruner: args.run.pruner(None)?,
         ..RunConfig::trials(args.trials)
     };
     eprintln!(
@@ -126,6 +127,14 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
                 TrialState::Queued => {
                     format!("trial {} interrupted, queued to run again", t.number)
                 }
+                TrialState::Pruned => format!(
+                    "trial {} pruned at step {}: {}",
+                    t.number,
+                    t.last_step()
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    t.value().map(format_float).unwrap_or_else(|| "-".into())
+                ),
                 s => format!("trial {} {}", t.number, s.name()),
             };
             progress.println(&format!(

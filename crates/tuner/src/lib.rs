@@ -9,7 +9,8 @@
 //! Strategies ([`StrategyKind`]): `bo` (the default: a Sobol initial design, then a Gaussian
 //! process from `nasbo-gp` with LogEI from `nasbo-acq`; its model is [`bo::fit_surrogate`]),
 //! `random`, `sobol`, `evolution` (regularized evolution) and `reinforce`. A study keeps its
-//! trials in a [`Storage`]: in memory, a CSV file, or a database.
+//! trials in a [`Storage`]: in memory, a CSV file, or a database. A [`prune::Pruner`]
+//! (median, ASHA, Hyperband) stops trials whose intermediate values say they will not win.
 //!
 //! The flow, one way: `space` (what may be tried) → `trial` (the records) → `study` (a storage
 //! of trials, asked and told) → `strategy` (a proposal from the stored trials, via `bo`'s
@@ -43,6 +44,7 @@ pub mod bo;
 mod error;
 pub mod importance;
 pub mod pareto;
+pub mod prune;
 pub mod run;
 pub mod space;
 pub mod strategy;
@@ -50,7 +52,7 @@ pub mod study;
 pub mod testfns;
 mod trial;
 
-pub use bo::{BoConfig, MeanLevel, OutputWarp};
+pub use bo::{BoConfig, MeanLevel, OutputWarp, PrunedAs};
 pub use error::TunerError;
 pub use space::{Assignment, Condition, Param, ParamKind, Space, Value};
 pub use strategy::{

@@ -18,6 +18,7 @@ use crate::TunerError;
 /// | `extreme_band` | `50` | values farther than this many robust scales from the median are pulled in before the model sees them ([`crate::bo::warp::Tails`]); `f64::INFINITY` turns it off | `> 0` |
 /// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
 /// | `fantasy` | Kriging believer | what is assumed at pending trials |
+/// | `pruned` | `Shifted` | what a pruned trial tells the model ([`PrunedAs`]) |
 ///
 /// What `output_warp` and `boundary_prior` change, measured on the test functions and tables
 /// (`docs/benchmarks.md`): the power transform lets the GP model the region near the optimum
@@ -46,6 +47,39 @@ pub struct BoConfig {
     pub prior_mean: MeanLevel,
     /// Half-width, in robust scales, of the band of values left as they are.
     pub extreme_band: f64,
+    /// What a pruned trial tells the model.
+    pub pruned: PrunedAs,
+}
+
+/// What BO's model takes from a pruned trial (stopped early, its last value reported at some
+/// step before the full budget).
+///
+/// Measured on the learning-curve problems of `nasbo bench` (`docs/benchmarks.md`, §8):
+/// `Shifted` against `Worst` and `Ignored` at equal steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PrunedAs {
+    /// Its last value moved by the median change from that step to the end of the complete
+    /// trials that reported at or before it (a learning-curve correction learned from the
+    /// study), no better than the best complete value; the worst complete value while no
+    /// complete trial reported that early.
+    #[default]
+    Shifted,
+    /// The worst complete value, as a failure.
+    Worst,
+    /// Left out of the model.
+    Ignored,
+}
+
+impl PrunedAs {
+    /// Parses `shifted`, `worst` or `ignored`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "shifted" => Some(PrunedAs::Shifted),
+            "worst" => Some(PrunedAs::Worst),
+            "ignored" => Some(PrunedAs::Ignored),
+            _ => None,
+        }
+    }
 }
 
 impl Default for BoConfig {
@@ -60,6 +94,7 @@ impl Default for BoConfig {
             boundary_prior: 0.25,
             prior_mean: MeanLevel::Auto,
             extreme_band: super::warp::TAILS_K,
+            pruned: PrunedAs::Shifted,
         }
     }
 }

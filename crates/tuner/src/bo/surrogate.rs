@@ -9,7 +9,7 @@ use nalgebra::{DMatrix, DVector};
 use nasbo_acq::Surrogate;
 use nasbo_gp::{GaussianProcess, GpParams};
 
-use super::config::BoConfig;
+use super::config::{BoConfig, PrunedAs};
 use super::encode::Encoder;
 use super::model::{Bowl, ImputedModel};
 use super::warp::{Tails, YeoJohnson};
@@ -84,20 +84,36 @@ pub struct TrainingData {
 }
 
 impl TrainingData {
-    /// The data of `trials` for `target`.
-    pub fn from_trials(encoder: &Encoder, trials: &[Trial], target: &Target) -> Self {
+    /// The data of `trials` for `target`, pruned trials taken as `pruned` says.
+    pub fn from_trials(
+        encoder: &Encoder,
+        trials: &[Trial],
+        target: &Target,
+        pruned: PrunedAs,
+    ) -> Self {
         let dir = target.direction();
-        let worst = trials
-            .iter()
-            .filter(|t| t.state == TrialState::Complete)
-            .filter_map(|t| target.of(t).map(|v| dir.to_max(v)))
-            .fold(f64::INFINITY, f64::min);
+        let complete = || {
+            trials
+                .iter()
+                .filter(|t| t.state == TrialState::Complete)
+                .filter_map(|t| target.of(t).map(|v| (t, dir.to_max(v))))
+        };
+        let worst = complete().map(|c| c.1).fold(f64::INFINITY, f64::min);
+        let best = complete().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max);
         let objective = matches!(target, Target::Objective { .. });
+        // Intermediate values are the first objective's.
+        let first = matches!(target, Target::Objective { index: 0, .. });
         let mut data = TrainingData::default();
         for t in trials {
             let value = match t.state {
                 TrialState::Complete => target.of(t).map(|v| dir.to_max(v)),
-                // A pruned trial was stopped because it looked bad: treat like a failure.
+                TrialState::Pruned if first && pruned == PrunedAs::Ignored => None,
+                TrialState::Pruned if first && pruned == PrunedAs::Shifted => {
+                    shifted(t, complete(), dir)
+                        .map(|v| v.min(best))
+                        .or(Some(worst).filter(|w| w.is_finite()))
+                }
+                // A failure: the worst complete value, so the model steers away from it.
                 TrialState::Failed | TrialState::Pruned if objective && worst.is_finite() => {
                     Some(worst)
                 }
@@ -114,6 +130,39 @@ impl TrainingData {
         }
         data
     }
+}
+
+/// A pruned trial's last value (larger is better) plus the median change, from that step to
+/// their final value, of the complete trials that reported at or before that step; `None`
+/// without any.
+fn shifted<'a>(
+    t: &Trial,
+    complete: impl Iterator<Item = (&'a Trial, f64)>,
+    dir: Direction,
+) -> Option<f64> {
+    let &(step, v) = t.intermediate.last()?;
+    let mut changes: Vec<f64> = complete
+        .filter_map(|(c, end)| {
+            let at = c
+                .intermediate
+                .iter()
+                .take_while(|(s, _)| *s <= step)
+                .last()?;
+            Some(end - dir.to_max(at.1))
+        })
+        .filter(|d| d.is_finite())
+        .collect();
+    if changes.is_empty() {
+        return None;
+    }
+    changes.sort_by(f64::total_cmp);
+    let m = changes.len();
+    let median = if m % 2 == 1 {
+        changes[m / 2]
+    } else {
+        0.5 * (changes[m / 2 - 1] + changes[m / 2])
+    };
+    Some(dir.to_max(v) + median).filter(|x| x.is_finite())
 }
 
 /// A study's model: the fitted GP with the transforms that map the target's values to what it
@@ -243,7 +292,7 @@ pub fn fit_surrogate(
     options: &FitOptions,
 ) -> Result<StudyModel, TunerError> {
     let encoder = Arc::new(Encoder::new(space));
-    let data = TrainingData::from_trials(&encoder, trials, target);
+    let data = TrainingData::from_trials(&encoder, trials, target, config.pruned);
     fit_data(encoder, data, target.direction(), config, options)
 }
 

@@ -36,17 +36,62 @@ pub struct Parsed {
     pub metrics: Vec<(String, f64)>,
 }
 
-/// A step line: `{"step": N, "value": V, ...}`, as `(N, V)`.
+/// A step line: `{"step": N, "value": V, ...}`, as `(N, V)`; `None` for any other line,
+/// including a malformed step line (see [`classify_step`]).
 pub fn parse_step(line: &str) -> Option<(u64, f64)> {
+    match classify_step(line) {
+        StepLine::Step(step, value) => Some((step, value)),
+        _ => None,
+    }
+}
+
+/// What a line of a command's output is, as far as steps go.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepLine {
+    /// Not a step line (an objective line, a log line).
+    Other,
+    /// A step line.
+    Step(u64, f64),
+    /// A line that means to be one (a JSON object with a `"step"` key) but is not.
+    Bad {
+        /// What is wrong (one fixed text per kind of problem).
+        what: &'static str,
+        /// The line, shortened.
+        line: String,
+    },
+}
+
+/// Classifies a line of output: a JSON object with a `"step"` key is a step line; one whose
+/// step is not a whole number ≥ 0, or whose `"value"` is missing, not a number or not finite,
+/// is a bad step line (never the objective).
+pub fn classify_step(line: &str) -> StepLine {
     let line = line.trim();
     if !line.starts_with('{') || !line.contains("\"step\"") {
-        return None;
+        return StepLine::Other;
     }
-    let json: serde_json::Value = serde_json::from_str(line).ok()?;
-    let obj = json.as_object()?;
-    let step = obj.get("step")?.as_u64()?;
-    let value = obj.get("value")?.as_f64().filter(|v| v.is_finite())?;
-    Some((step, value))
+    let bad = |what| StepLine::Bad {
+        what,
+        line: line.chars().take(80).collect(),
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(line) else {
+        return bad(if ["NaN", "Infinity"].iter().any(|w| line.contains(w)) {
+            "not valid JSON (NaN and Infinity are not JSON numbers)"
+        } else {
+            "not valid JSON"
+        });
+    };
+    let Some(step) = json.as_object().and_then(|o| o.get("step")) else {
+        return StepLine::Other;
+    };
+    let Some(step) = step.as_u64() else {
+        return bad("the step is not a whole number >= 0");
+    };
+    match json.get("value").map(|v| v.as_f64()) {
+        None => bad("a step line needs a \"value\""),
+        Some(None) => bad("the value is not a number"),
+        Some(Some(v)) if !v.is_finite() => bad("the value is not finite"),
+        Some(Some(v)) => StepLine::Step(step, v),
+    }
 }
 
 /// Reads the objective from a command's standard output: the last non-empty line that is
@@ -56,7 +101,7 @@ pub fn parse_output(stdout: &str) -> Result<Parsed, String> {
         .lines()
         .map(str::trim)
         .rev()
-        .find(|l| !l.is_empty() && parse_step(l).is_none())
+        .find(|l| !l.is_empty() && classify_step(l) == StepLine::Other)
     else {
         return Err("the command printed no objective on standard output".into());
     };
@@ -357,6 +402,7 @@ impl CommandObjective {
 /// line is returned; everything is copied to the log.
 fn read_stdout(out: impl Read, mut log: Option<File>, h: &TrialHandle) -> Option<String> {
     let mut last = None;
+    let mut warned: Vec<&'static str> = Vec::new();
     for line in BufReader::new(out).split(b'\n').map_while(|l| l.ok()) {
         if let Some(f) = log.as_mut() {
             let _ = f.write_all(&line).and_then(|_| f.write_all(b"\n"));
@@ -366,11 +412,20 @@ fn read_stdout(out: impl Read, mut log: Option<File>, h: &TrialHandle) -> Option
         if t.is_empty() {
             continue;
         }
-        match parse_step(t) {
-            Some((step, value)) => {
+        match classify_step(t) {
+            StepLine::Step(step, value) => {
                 h.report(step, value);
             }
-            None => last = Some(t.chars().take(10_000).collect()),
+            StepLine::Bad { what, line } => {
+                if !warned.contains(&what) {
+                    h.warn(format!(
+                        "trial {}: bad step line `{line}` ignored (and any more like it): {what}",
+                        h.number()
+                    ));
+                    warned.push(what);
+                }
+            }
+            StepLine::Other => last = Some(t.chars().take(10_000).collect()),
         }
     }
     last
@@ -421,6 +476,23 @@ mod tests {
             Some((4, 0.25))
         );
         assert_eq!(parse_step("{\"step\": -1, \"value\": 0.25}"), None);
+        // Lines that mean to be step lines and are not: never the objective.
+        for (line, what) in [
+            ("{\"step\": 2, \"value\": NaN}", "NaN and Infinity"),
+            ("{\"step\": 2.5, \"value\": 1}", "whole number"),
+            ("{\"step\": 2}", "needs a \"value\""),
+            ("{\"step\": 2, \"value\": \"x\"}", "not a number"),
+            ("{\"step\": 2, \"value\": 1e999}", "not valid JSON"),
+        ] {
+            match classify_step(line) {
+                StepLine::Bad { what: w, .. } => assert!(w.contains(what), "{line}: {w}"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        assert_eq!(classify_step("0.5"), StepLine::Other);
+        assert_eq!(classify_step("{\"value\": 0.5}"), StepLine::Other);
+        let p = parse_output("0.7\n{\"step\": 3, \"value\": NaN}\n").unwrap();
+        assert_eq!(p.value, 0.7);
         for (out, msg) in [
             ("", "printed no objective"),
             ("{\"step\": 1, \"value\": 0.3}", "printed no objective"),

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::objective::{Message, Objective, Report, Signal, StopReason, TrialHandle};
+use crate::prune::Pruner;
 use crate::study::csv::write_atomic;
 use crate::study::Study;
 use crate::trial::{Outcome, Source, Trial, TrialState};
@@ -28,6 +29,12 @@ use crate::TunerError;
 /// | `log_dir` | none | a folder the objective may keep each trial's logs in |
 /// | `stop` | a fresh flag | set it (e.g. from a Ctrl-C handler) to stop: running trials are interrupted and queued to run again |
 /// | `grace` | 30 s | how long a stopped trial may take to return before the loop records it and moves on |
+/// | `pruner` | none | asked after each intermediate value whether to stop the trial (recorded as pruned) |
+/// | `max_reports` | 10,000 | intermediate values stored per trial; later ones are dropped (with one warning) |
+///
+/// Intermediate values are checked as they come: a value that is not finite, a step not
+/// after the trial's previous one, or (with a pruner) a step beyond its `max_step` gets one
+/// warning per trial and kind and is not stored (the last kind is stored, not judged); the trial goes on.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
     /// The study's total number of trials.
@@ -44,6 +51,10 @@ pub struct RunConfig {
     pub stop: Arc<AtomicBool>,
     /// Time a stopped trial has to return.
     pub grace: Duration,
+    /// The pruner.
+    pub pruner: Option<Arc<dyn Pruner>>,
+    /// Intermediate values stored per trial.
+    pub max_reports: usize,
 }
 
 impl RunConfig {
@@ -57,6 +68,8 @@ impl RunConfig {
             log_dir: None,
             stop: Arc::new(AtomicBool::new(false)),
             grace: Duration::from_secs(30),
+            pruner: None,
+            max_reports: 10_000,
         }
     }
 
@@ -128,6 +141,85 @@ struct InFlight {
     started: Instant,
     /// When it was told to stop.
     stopped: Option<Instant>,
+    /// Its last stored step.
+    last_step: Option<u64>,
+    /// Intermediate values stored.
+    reports: usize,
+    /// Kinds of bad reports already warned about (bits of [`BadReport`]).
+    warned: u8,
+}
+
+/// What is wrong with an intermediate value.
+#[derive(Clone, Copy)]
+enum BadReport {
+    NotFinite = 1,
+    Backwards = 2,
+    BeyondMax = 4,
+    TooMany = 8,
+}
+
+impl InFlight {
+    /// Checks report `r`: `Ok((judge, warning))` to store it (asking the pruner when `judge`,
+    /// warning when the step is beyond the budget the first time), or the kind of problem and
+    /// whether it is new for this trial.
+    #[allow(clippy::type_complexity)]
+    fn check(
+        &mut self,
+        r: &Report,
+        config: &RunConfig,
+    ) -> Result<(bool, Option<BadReport>), (BadReport, bool)> {
+        let mut bad = |kind: BadReport| {
+            let new = self.warned & kind as u8 == 0;
+            self.warned |= kind as u8;
+            (kind, new)
+        };
+        if !r.value.is_finite() {
+            return Err(bad(BadReport::NotFinite));
+        }
+        if self.last_step.is_some_and(|s| r.step <= s) {
+            return Err(bad(BadReport::Backwards));
+        }
+        if self.reports >= config.max_reports {
+            return Err(bad(BadReport::TooMany));
+        }
+        let max = config.pruner.as_ref().and_then(|p| p.max_step());
+        let judge = max.is_none_or(|m| r.step <= m);
+        // Beyond the budget: stored, not judged, said once.
+        let warn = match judge {
+            false => Some(bad(BadReport::BeyondMax)).filter(|b| b.1).map(|b| b.0),
+            true => None,
+        };
+        self.last_step = Some(r.step);
+        self.reports += 1;
+        Ok((judge, warn))
+    }
+}
+
+fn bad_report_text(kind: BadReport, r: &Report, config: &RunConfig) -> String {
+    let n = r.number;
+    match kind {
+        BadReport::NotFinite => format!(
+            "trial {n}: intermediate value {} at step {} is not finite; ignored (and any more like it)",
+            r.value, r.step
+        ),
+        BadReport::Backwards => format!(
+            "trial {n}: step {} does not come after the trial's previous step; ignored (and any more like it)",
+            r.step
+        ),
+        BadReport::BeyondMax => format!(
+            "trial {n}: step {} is beyond --max-step {}; stored, not used for pruning",
+            r.step,
+            config
+                .pruner
+                .as_ref()
+                .and_then(|p| p.max_step())
+                .unwrap_or_default()
+        ),
+        BadReport::TooMany => format!(
+            "trial {n}: more than {} intermediate values; the rest are not stored",
+            config.max_reports
+        ),
+    }
 }
 
 fn counted(trials: &[Trial]) -> usize {
@@ -161,6 +253,7 @@ pub fn run(
     let mut summary = RunSummary::default();
     let mut inflight: BTreeMap<usize, InFlight> = BTreeMap::new();
     let mut last_beat = Instant::now();
+    let mut last_refresh = Instant::now();
     let mut failure: Option<TunerError> = None;
     let mut waiting = false;
     std::thread::scope(|scope| {
@@ -196,6 +289,7 @@ pub fn run(
                     tx: tx.clone(),
                     log_dir: config.log_dir.clone(),
                     timeout: config.timeout,
+                    wait_judged: config.pruner.is_some(),
                 };
                 inflight.insert(
                     trial.number,
@@ -203,6 +297,9 @@ pub fn run(
                         signal,
                         started: Instant::now(),
                         stopped: None,
+                        last_step: trial.last_step(),
+                        reports: trial.intermediate.len(),
+                        warned: 0,
                     },
                 );
                 scope.spawn(move || {
@@ -250,16 +347,51 @@ pub fn run(
             }
             match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(Message::Report(r)) => {
-                    if inflight.contains_key(&r.number) {
-                        if let Err(e) = study.report(r.number, r.step, r.value) {
-                            on_event(Event::Warning(format!(
-                                "trial {}: intermediate value not stored: {e}",
-                                r.number
-                            )));
+                    if let Some(f) = inflight.get_mut(&r.number) {
+                        match f.check(&r, config) {
+                            Err((kind, new)) => {
+                                if new {
+                                    on_event(Event::Warning(bad_report_text(kind, &r, config)));
+                                }
+                            }
+                            Ok((judge, warn)) => {
+                                if let Some(kind) = warn {
+                                    on_event(Event::Warning(bad_report_text(kind, &r, config)));
+                                }
+                                if let Err(e) = study.report(r.number, r.step, r.value) {
+                                    on_event(Event::Warning(format!(
+                                        "trial {}: intermediate value not stored: {e}",
+                                        r.number
+                                    )));
+                                } else if let Some(p) = config.pruner.as_ref().filter(|_| judge) {
+                                    // Other workers' trials count too: read the study again
+                                    // (at most once a second) when it is shared.
+                                    if study.is_shared()
+                                        && last_refresh.elapsed() >= Duration::from_secs(1)
+                                    {
+                                        if let Err(e) = study.refresh() {
+                                            on_event(Event::Warning(format!(
+                                                "the study could not be read again for pruning: {e}"
+                                            )));
+                                        }
+                                        last_refresh = Instant::now();
+                                    }
+                                    let trials = study.trials();
+                                    if let Some(t) = trials.get(r.number) {
+                                        if f.signal.get().is_none()
+                                            && p.prune(t, trials, study.config().direction())
+                                        {
+                                            f.signal.raise(StopReason::Prune);
+                                        }
+                                    }
+                                }
+                                on_event(Event::Report(r));
+                            }
                         }
-                        on_event(Event::Report(r));
+                        f.signal.judged(r.step);
                     }
                 }
+                Ok(Message::Warning(text)) => on_event(Event::Warning(text)),
                 Ok(Message::Note { number, text }) => on_event(Event::Note {
                     number,
                     text: &text,

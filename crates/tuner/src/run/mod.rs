@@ -6,6 +6,8 @@ mod command;
 mod driver;
 mod objective;
 
-pub use command::{parse_output, parse_step, substitute, CommandObjective, Parsed};
+pub use command::{
+    classify_step, parse_output, parse_step, substitute, CommandObjective, Parsed, StepLine,
+};
 pub use driver::{run, Event, RunConfig, RunSummary};
 pub use objective::{Objective, Report, StopReason, TrialHandle};

@@ -2,7 +2,7 @@
 //! carries the trial's parameters, takes its intermediate values and tells it to stop.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,9 +58,10 @@ pub enum StopReason {
     Prune,
 }
 
-/// The stop flag shared between the run loop and a trial.
+/// The stop flag shared between the run loop and a trial, with the last step the run loop
+/// has judged (plus one), which a reporting trial waits for when a pruner is set.
 #[derive(Debug, Default)]
-pub(crate) struct Signal(AtomicU8);
+pub(crate) struct Signal(AtomicU8, AtomicU64);
 
 impl Signal {
     pub(crate) fn raise(&self, why: StopReason) {
@@ -73,6 +74,13 @@ impl Signal {
         let _ = self
             .0
             .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
+    }
+    /// The run loop has dealt with the report at `step`.
+    pub(crate) fn judged(&self, step: u64) {
+        self.1.fetch_max(step.saturating_add(1), Ordering::SeqCst);
+    }
+    fn is_judged(&self, step: u64) -> bool {
+        self.1.load(Ordering::SeqCst) > step
     }
     pub(crate) fn get(&self) -> Option<StopReason> {
         match self.0.load(Ordering::SeqCst) {
@@ -100,6 +108,7 @@ pub struct Report {
 pub(crate) enum Message {
     Report(Report),
     Note { number: usize, text: String },
+    Warning(String),
     Done { number: usize, outcome: Outcome },
 }
 
@@ -112,6 +121,8 @@ pub struct TrialHandle {
     pub(crate) tx: Sender<Message>,
     pub(crate) log_dir: Option<PathBuf>,
     pub(crate) timeout: Option<Duration>,
+    /// Wait for the run loop's decision after each report (a pruner is set).
+    pub(crate) wait_judged: bool,
 }
 
 impl TrialHandle {
@@ -127,6 +138,7 @@ impl TrialHandle {
             tx,
             log_dir: None,
             timeout: None,
+            wait_judged: false,
         }
     }
     /// The trial's number.
@@ -153,13 +165,26 @@ impl TrialHandle {
         self.space.to_json(&self.params)
     }
     /// Records an intermediate value (e.g. the validation accuracy after an epoch). Returns
-    /// `false` when the trial should stop now.
+    /// `false` when the trial should stop now. With a pruner, it returns once the run loop
+    /// has judged the value (at most a few seconds), so a pruned trial stops at this step.
     pub fn report(&self, step: u64, value: f64) -> bool {
-        let _ = self.tx.send(Message::Report(Report {
-            number: self.number,
-            step,
-            value,
-        }));
+        let sent = self
+            .tx
+            .send(Message::Report(Report {
+                number: self.number,
+                step,
+                value,
+            }))
+            .is_ok();
+        if sent && self.wait_judged {
+            let until = std::time::Instant::now() + Duration::from_secs(5);
+            while !self.signal.is_judged(step)
+                && !self.should_stop()
+                && std::time::Instant::now() < until
+            {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
         !self.should_stop()
     }
     /// A line of progress for the user (shown above the progress bars, or printed).
@@ -168,6 +193,10 @@ impl TrialHandle {
             number: self.number,
             text: text.into(),
         });
+    }
+    /// A warning about the trial (bad output it printed, say), shown to the user.
+    pub fn warn(&self, text: impl Into<String>) {
+        let _ = self.tx.send(Message::Warning(text.into()));
     }
     /// Whether the trial has been told to stop.
     pub fn should_stop(&self) -> bool {

@@ -66,7 +66,12 @@ impl Bo {
     /// The model's proposal, and the state to keep with it.
     fn model_step(&self, ctx: &Context<'_>) -> Result<(Assignment, String), TunerError> {
         let enc = self.encoder.clone();
-        let data = TrainingData::from_trials(&enc, ctx.trials, &Target::objective(ctx.direction));
+        let data = TrainingData::from_trials(
+            &enc,
+            ctx.trials,
+            &Target::objective(ctx.direction),
+            self.config.pruned,
+        );
         let options = FitOptions {
             seed: ctx.seed ^ ctx.number as u64,
             warm_start: BoState::latest(ctx),

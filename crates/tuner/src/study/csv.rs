@@ -1,5 +1,7 @@
 //! CSV, the exchange format: one row per trial, columns
-//! `trial,state,value,param_<name>...,metric_<name>...,source,started_at,finished_at,duration_s,suggest_s,error`.
+//! `trial,state,value,param_<name>...,metric_<name>...,[step,]source,started_at,finished_at,duration_s,suggest_s,error`.
+//! `step`, present when some trial reported intermediate values, is each trial's last
+//! reported step (for a pruned trial, the step its `value` was reported at).
 //! Times are ISO 8601 (RFC 3339, UTC, milliseconds). Empty cells: an inactive parameter, a
 //! missing value or metric, a trial not finished. `source` says where the parameters came
 //! from ([`Source::text`]: `model`, `initial`, `fallback: <reason>`, `warm-start`, `manual`).
@@ -47,6 +49,10 @@ pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result
     let mut header: Vec<String> = vec!["trial".into(), "state".into(), "value".into()];
     header.extend(space.params().iter().map(|p| format!("param_{}", p.name)));
     header.extend(metrics.iter().map(|m| format!("metric_{m}")));
+    let steps = trials.iter().any(|t| !t.intermediate.is_empty());
+    if steps {
+        header.push("step".into());
+    }
     header.push("source".into());
     header.extend(TAIL.iter().map(|s| s.to_string()));
     w.write_record(&header)?;
@@ -68,6 +74,9 @@ pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result
                 .map(|(_, v)| format_float(*v))
                 .unwrap_or_default()
         }));
+        if steps {
+            row.push(t.last_step().map(|s| s.to_string()).unwrap_or_default());
+        }
         row.push(t.source.text());
         row.push(time(t.started_at));
         row.push(time(t.finished_at));
@@ -175,6 +184,7 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
         .collect();
     let tail: Vec<Option<usize>> = TAIL.iter().map(|n| col(n)).collect();
     let source_col = col("source");
+    let step_col = col("step");
     let mut trials = Vec::new();
     let mut seen = std::collections::HashMap::new();
     for (i, rec) in r.records().enumerate() {
@@ -271,13 +281,25 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
                 )
             })?,
         };
+        let step = match step_col.map(cell) {
+            None | Some("") => None,
+            Some(s) => Some(
+                s.parse::<u64>()
+                    .map_err(|_| err(line, format!("step `{s}` is not a whole number >= 0")))?,
+            ),
+        };
+        // A pruned trial's value was reported at its last step.
+        let intermediate = match (state, step, value) {
+            (TrialState::Pruned, Some(s), Some(v)) => vec![(s, v)],
+            _ => Vec::new(),
+        };
         trials.push(Trial {
             number,
             state,
             params,
             values: value.into_iter().collect(),
             metrics,
-            intermediate: Vec::new(),
+            intermediate,
             source,
             started_at,
             finished_at,

@@ -171,6 +171,10 @@ impl Study {
     pub fn trials(&self) -> &[Trial] {
         &self.trials
     }
+    /// Whether other workers may share the study's storage.
+    pub fn is_shared(&self) -> bool {
+        self.storage.shared()
+    }
     /// Reads the trials from the storage again (other workers may have added some).
     pub fn refresh(&mut self) -> Result<(), TunerError> {
         self.trials = self.storage.trials()?;

@@ -268,6 +268,9 @@ impl PostgresStorage {
 }
 
 impl Storage for PostgresStorage {
+    fn shared(&self) -> bool {
+        true
+    }
     fn study(&self) -> &StudyRecord {
         &self.record
     }

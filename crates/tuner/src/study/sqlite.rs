@@ -304,6 +304,9 @@ fn insert_trial(tx: &Connection, id: i64, t: &Trial) -> rusqlite::Result<usize> 
 }
 
 impl Storage for SqliteStorage {
+    fn shared(&self) -> bool {
+        true
+    }
     fn study(&self) -> &StudyRecord {
         &self.record
     }

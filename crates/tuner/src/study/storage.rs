@@ -98,6 +98,12 @@ pub trait Storage: Send {
     /// The stored study.
     fn study(&self) -> &StudyRecord;
 
+    /// Whether other processes may write to the same study (a database), so that what this
+    /// process holds goes stale. The default: no.
+    fn shared(&self) -> bool {
+        false
+    }
+
     /// Every trial, in number order.
     fn trials(&mut self) -> Result<Vec<Trial>, TunerError>;
 
