@@ -65,41 +65,35 @@ done
 awk -v x="$x" 'BEGIN { printf "%.10f\n", (x - 0.4) * (x - 0.4) + 1 / 9 }'
 "#;
 
+/// `nasbo tune` of CURVE with ASHA over 9 steps, to `trials` trials.
+fn tune_curve(dir: &Path, trials: usize) -> std::process::Output {
+    nasbo()
+        .env("PIDS", dir.join("pids"))
+        .args(["tune", "--space"])
+        .arg(dir.join("space.toml"))
+        .args(["--trials", &trials.to_string(), "--seed", "2"])
+        .args(["--pruner", "asha", "--max-step", "9", "--out"])
+        .arg(dir.join("t.csv"))
+        .args(["--", "sh"])
+        .arg(dir.join("curve.sh"))
+        .arg("{x}")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn asha_prunes_and_stops_the_commands() {
     let dir = workdir("asha");
-    let space = x_space(&dir);
-    let script = write(&dir, "curve.sh", CURVE);
-    let pids = dir.join("pids");
+    x_space(&dir);
+    write(&dir, "curve.sh", CURVE);
     let out = dir.join("t.csv");
-    let o = nasbo()
-        .env("PIDS", &pids)
-        .args(["tune", "--space"])
-        .arg(&space)
-        .args([
-            "--trials",
-            "16",
-            "--seed",
-            "2",
-            "--pruner",
-            "asha",
-            "--max-step",
-            "9",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .args(["--", "sh"])
-        .arg(&script)
-        .arg("{x}")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{err}");
-    let rows = rows(&out);
-    assert_eq!(rows.len(), 16);
-    let pruned: Vec<_> = rows.iter().filter(|r| r["state"] == "pruned").collect();
-    let complete: Vec<_> = rows.iter().filter(|r| r["state"] == "complete").collect();
-    assert!(!pruned.is_empty() && !complete.is_empty(), "{rows:?}");
+    let o = tune_curve(&dir, 16);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = rows(&out);
+    assert_eq!(table.len(), 16);
+    let pruned: Vec<_> = table.iter().filter(|r| r["state"] == "pruned").collect();
+    let complete: Vec<_> = table.iter().filter(|r| r["state"] == "complete").collect();
+    assert!(!pruned.is_empty() && !complete.is_empty(), "{table:?}");
     for r in &pruned {
         // The last value reported, at a rung (1 or 3): (x - 0.4)^2 + 1/step.
         let step: u64 = r["step"].parse().unwrap();
@@ -112,7 +106,7 @@ fn asha_prunes_and_stops_the_commands() {
         assert_eq!(r["step"], "9");
     }
     // Every command has ended: none keeps running after its trial was pruned.
-    let list = std::fs::read_to_string(&pids).unwrap();
+    let list = std::fs::read_to_string(dir.join("pids")).unwrap();
     assert_eq!(list.lines().count(), 16);
     for pid in list.lines() {
         assert!(
@@ -121,33 +115,9 @@ fn asha_prunes_and_stops_the_commands() {
         );
     }
     // The study beside the CSV keeps the intermediate values: a second run continues it.
-    let o = nasbo()
-        .env("PIDS", &pids)
-        .args(["tune", "--space"])
-        .arg(&space)
-        .args([
-            "--trials",
-            "18",
-            "--seed",
-            "2",
-            "--pruner",
-            "asha",
-            "--max-step",
-            "9",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .args(["--", "sh"])
-        .arg(&script)
-        .arg("{x}")
-        .output()
-        .unwrap();
+    let o = tune_curve(&dir, 18);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(super_rows(&out), 18);
-}
-
-fn super_rows(out: &Path) -> usize {
-    rows(out).len()
+    assert_eq!(rows(&out).len(), 18);
 }
 
 #[test]

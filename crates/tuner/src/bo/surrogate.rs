@@ -156,13 +156,7 @@ fn shifted<'a>(
         return None;
     }
     changes.sort_by(f64::total_cmp);
-    let m = changes.len();
-    let median = if m % 2 == 1 {
-        changes[m / 2]
-    } else {
-        0.5 * (changes[m / 2 - 1] + changes[m / 2])
-    };
-    Some(dir.to_max(v) + median).filter(|x| x.is_finite())
+    Some(dir.to_max(v) + super::warp::quantile(&changes, 0.5)).filter(|x| x.is_finite())
 }
 
 /// A study's model: the fitted GP with the transforms that map the target's values to what it

@@ -46,7 +46,8 @@ pub struct Tails {
 /// The default half-width of [`Tails`]' unchanged band, in robust scales.
 pub const TAILS_K: f64 = 50.0;
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+/// The `q`-quantile of non-empty `sorted` values, interpolated linearly (0.5: the median).
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     // Halves first, so that the difference of two huge values does not overflow.

@@ -47,12 +47,7 @@ impl Pruner for MedianPruner {
             return false;
         }
         at.sort_by(f64::total_cmp);
-        let m = at.len();
-        let median = if m % 2 == 1 {
-            at[m / 2]
-        } else {
-            0.5 * (at[m / 2 - 1] + at[m / 2])
-        };
+        let median = crate::bo::warp::quantile(&at, 0.5);
         let best = trial
             .intermediate
             .iter()
