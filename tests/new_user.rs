@@ -4,27 +4,13 @@
 //! the shared run loop's --parallel, --trial-timeout and continuing a study.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn nasbo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nasbo"))
-}
+mod common;
+use common::{nasbo, x_space};
 
 fn workdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nasbo-user-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn x_space(dir: &Path) -> PathBuf {
-    let p = dir.join("space.toml");
-    std::fs::write(
-        &p,
-        "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n",
-    )
-    .unwrap();
-    p
+    common::workdir("user", name)
 }
 
 fn tune(space: &Path, out: &Path, extra: &[&str], command: &[&str]) -> Output {
@@ -68,7 +54,7 @@ fn square(x: &str) -> Vec<&str> {
 #[test]
 fn an_existing_study_is_continued_or_protected_never_clobbered() {
     let dir = workdir("clobber");
-    let space = x_space(&dir);
+    let space = x_space(&dir, 0.0, 1.0);
     let out = dir.join("t.csv");
     // A CSV that is not this study's: refused, untouched, and the message says what to do.
     std::fs::write(&out, "my own notes\n").unwrap();
@@ -136,7 +122,7 @@ fn an_existing_study_is_continued_or_protected_never_clobbered() {
 #[test]
 fn mistakes_are_caught_before_the_first_trial() {
     let dir = workdir("early");
-    let space = x_space(&dir);
+    let space = x_space(&dir, 0.0, 1.0);
     let out = dir.join("t.csv");
     let cases: Vec<(Vec<&str>, Vec<&str>, &str)> = vec![
         (
@@ -214,7 +200,7 @@ fn mistakes_are_caught_before_the_first_trial() {
 #[test]
 fn exit_codes_say_whether_anything_completed_and_numbers_stay_short() {
     let dir = workdir("exit");
-    let space = x_space(&dir);
+    let space = x_space(&dir, 0.0, 1.0);
     // Every trial fails: a non-zero exit, and the reasons are in the CSV.
     let out = dir.join("fail.csv");
     let o = tune(
@@ -246,7 +232,7 @@ fn exit_codes_say_whether_anything_completed_and_numbers_stay_short() {
 #[test]
 fn warm_start_rows_are_marked_and_not_counted() {
     let dir = workdir("warm");
-    let space = x_space(&dir);
+    let space = x_space(&dir, 0.0, 1.0);
     let earlier = dir.join("earlier.csv");
     let o = tune(
         &space,

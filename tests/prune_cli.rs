@@ -4,45 +4,18 @@
 //! on, and bad pruner settings refused before any trial.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn nasbo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nasbo"))
-}
+mod common;
+use common::{csv_rows as rows, nasbo, x_space};
 
 fn workdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nasbo-prune-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::workdir("prune", name)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn x_space(dir: &Path) -> PathBuf {
-    write(
-        dir,
-        "space.toml",
-        "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n",
-    )
-}
-
-fn rows(csv: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(csv).unwrap();
-    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            h.iter()
-                .cloned()
-                .zip(rec.iter().map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 fn alive(pid: i32) -> bool {
@@ -84,7 +57,7 @@ fn tune_curve(dir: &Path, trials: usize) -> std::process::Output {
 #[test]
 fn asha_prunes_and_stops_the_commands() {
     let dir = workdir("asha");
-    x_space(&dir);
+    x_space(&dir, 0.0, 1.0);
     write(&dir, "curve.sh", CURVE);
     let out = dir.join("t.csv");
     let o = tune_curve(&dir, 16);
@@ -123,7 +96,7 @@ fn asha_prunes_and_stops_the_commands() {
 #[test]
 fn a_command_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let dir = workdir("trap");
-    let space = x_space(&dir);
+    let space = x_space(&dir, 0.0, 1.0);
     let script = write(&dir, "curve.sh", CURVE);
     let pids = dir.join("pids");
     let out = dir.join("t.csv");
@@ -165,7 +138,7 @@ fn a_command_that_ignores_sigterm_is_killed_after_the_grace_period() {
 #[test]
 fn bad_step_lines_are_warnings_and_the_study_goes_on() {
     let dir = workdir("bad");
-    let space = x_space(&dir);
+    let space = x_space(&dir, 0.0, 1.0);
     // A non-numeric value, NaN, a negative step, a step going backwards, a step beyond
     // --max-step and 12,000 step lines, then the objective.
     let script = write(
@@ -227,7 +200,7 @@ echo 0.25
 #[test]
 fn bad_pruner_settings_are_refused_before_any_trial() {
     let dir = workdir("settings");
-    let space = x_space(&dir);
+    let space = x_space(&dir, 0.0, 1.0);
     let cases: [(&[&str], &str); 5] = [
         (&["--pruner", "asha"], "needs --max-step"),
         (&["--pruner", "fast", "--max-step", "9"], "fast"),

@@ -5,15 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn nasbo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nasbo"))
-}
+mod common;
+use common::nasbo;
 
 fn workdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nasbo-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::workdir("report", name)
 }
 
 fn stderr(o: &Output) -> String {

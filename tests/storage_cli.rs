@@ -9,15 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn nasbo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nasbo"))
-}
+mod common;
+use common::{csv_rows as read_csv, nasbo};
 
 fn workdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nasbo-store-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::workdir("store", name)
 }
 
 fn postgres() -> Option<String> {
@@ -48,20 +44,6 @@ fn setup(dir: &Path, sleep: f64) -> (PathBuf, PathBuf) {
     )
     .unwrap();
     (space, script)
-}
-
-fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|rec| {
-            header
-                .iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 fn value_of(row: &HashMap<String, String>) -> f64 {

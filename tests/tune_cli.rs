@@ -3,18 +3,15 @@
 //! space, and Ctrl-C; and `nasbo bench` with its `bo` ablation flags and table protocols.
 
 use std::path::{Path, PathBuf};
+
 use std::process::Command;
 use std::time::Duration;
 
-fn nasbo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nasbo"))
-}
+mod common;
+use common::{nasbo, x_space};
 
 fn workdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nasbo-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::workdir("e2e", name)
 }
 
 const SPACE: &str = r#"
@@ -48,17 +45,6 @@ case "$mode" in
   *) awk -v x="$x" -v n="$n" 'BEGIN { v = (x - 0.3) * (x - 0.3) + (n - 2) * (n - 2) / 10; printf "{\"value\": %.10f, \"width\": %d}\n", v, n * 8 }';;
 esac
 "#;
-
-/// A space file with one float parameter `x` on [low, high].
-fn x_space(dir: &Path, low: f64, high: f64) -> PathBuf {
-    let space = dir.join("space.toml");
-    std::fs::write(
-        &space,
-        format!("[[param]]\nname = \"x\"\ntype = \"float\"\nlow = {low:?}\nhigh = {high:?}\n"),
-    )
-    .unwrap();
-    space
-}
 
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {
     let space = dir.join("space.toml");

@@ -122,15 +122,12 @@ pub fn write_atomic(space: &Space, trials: &[Trial], path: &Path) -> Result<(), 
     })
 }
 
-/// Reads trials written by [`write_trials`] for `space`. A malformed file is refused with the
-/// line number and the reason, and nothing is returned.
-pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError> {
+/// Opens a trials CSV and reads its header (trimmed), refusing a file without a `value`
+/// column.
+pub(crate) fn open_trials(
+    path: &Path,
+) -> Result<(csv::Reader<std::fs::File>, Vec<String>), TunerError> {
     let p = path.display().to_string();
-    let err = |line: usize, reason: String| TunerError::Csv {
-        path: p.clone(),
-        line,
-        reason,
-    };
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -140,16 +137,34 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
         })?;
     let header: Vec<String> = r
         .headers()
-        .map_err(|e| err(1, format!("cannot read the header: {e}")))?
+        .map_err(|e| TunerError::Csv {
+            path: p.clone(),
+            line: 1,
+            reason: format!("cannot read the header: {e}"),
+        })?
         .iter()
         .map(|s| s.trim().to_string())
         .collect();
     if !header.iter().any(|h| h == "value") {
-        return Err(err(
-            1,
-            "no `value` column (a trials CSV starts trial,state,value)".into(),
-        ));
+        return Err(TunerError::Csv {
+            path: p,
+            line: 1,
+            reason: "no `value` column (a trials CSV starts trial,state,value)".into(),
+        });
     }
+    Ok((r, header))
+}
+
+/// Reads trials written by [`write_trials`] for `space`. A malformed file is refused with the
+/// line number and the reason, and nothing is returned.
+pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError> {
+    let p = path.display().to_string();
+    let err = |line: usize, reason: String| TunerError::Csv {
+        path: p.clone(),
+        line,
+        reason,
+    };
+    let (mut r, header) = open_trials(path)?;
     if header.len() < 3 || header[..3] != ["trial", "state", "value"] {
         return Err(err(
             1,

@@ -19,25 +19,7 @@ pub fn infer_space(path: &Path) -> Result<Space, TunerError> {
         line,
         reason,
     };
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| TunerError::Io {
-            path: p.clone(),
-            source: std::io::Error::other(e),
-        })?;
-    let header: Vec<String> = r
-        .headers()
-        .map_err(|e| err(1, format!("cannot read the header: {e}")))?
-        .iter()
-        .map(|s| s.trim().to_string())
-        .collect();
-    if !header.iter().any(|h| h == "value") {
-        return Err(err(
-            1,
-            "no `value` column (a trials CSV starts trial,state,value)".into(),
-        ));
-    }
+    let (mut r, header) = super::csv::open_trials(path)?;
     let cols: Vec<(usize, String)> = header
         .iter()
         .enumerate()
