@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use nalgebra::{DMatrix, DVector};
-use nasbo::gp::GpParams;
+use nasbo::gp::{Emphasis, GpParams, SubsetOfData};
 use rand::{Rng, SeedableRng};
 
 fn data(n: usize, d: usize, seed: u64) -> (DMatrix<f64>, DVector<f64>) {
@@ -49,6 +49,31 @@ fn gp(c: &mut Criterion) {
         }
     }
     pred.finish();
+    // One point's mean and variance with their gradients (the acquisition optimizer's inner
+    // loop), and the subset-of-data fit of large data.
+    let mut point = c.benchmark_group("gp_point_gradients");
+    for n in [100, 1000] {
+        let (x, y) = data(n, 6, 4);
+        let model = GpParams::default().max_iters(20).fit(&x, &y).unwrap();
+        let q = [0.3, 0.6, 0.2, 0.9, 0.5, 0.1];
+        point.bench_function(BenchmarkId::from_parameter(format!("n={n}/d=6")), |b| {
+            b.iter(|| model.predict_gradients(&q).unwrap())
+        });
+    }
+    point.finish();
+    let mut large = c.benchmark_group("gp_fit_subset");
+    large.sample_size(10);
+    for n in [2000, 5000] {
+        let (x, y) = data(n, 6, 5);
+        let subset = SubsetOfData {
+            emphasis: Emphasis::Largest,
+            ..SubsetOfData::default()
+        };
+        large.bench_function(BenchmarkId::from_parameter(format!("n={n}/d=6")), |b| {
+            b.iter(|| GpParams::default().fit_subset(&x, &y, &subset).unwrap())
+        });
+    }
+    large.finish();
 }
 
 criterion_group!(benches, gp);

@@ -15,6 +15,9 @@
 //! - Prediction ([`GaussianProcess`]): mean and variances, joint covariance, gradients with
 //!   respect to the input, joint posterior samples, and conditioning on new observations
 //!   without refitting.
+//! - Large data ([`GpParams::fit_subset`]): hyperparameters fitted on a subset and the model
+//!   conditioned on a larger one, for a bounded cost at any n; observations added to a fitted
+//!   model in O(n²) each ([`GaussianProcess::add_observations`]).
 //! - Robust: a failed Cholesky factorization is retried with growing jitter, then reported as
 //!   [`GpError::NotPositiveDefinite`]; bad input is a typed [`GpError`] that says where.
 //!
@@ -55,6 +58,7 @@ mod linalg;
 mod model;
 mod params;
 mod prior;
+pub mod subset;
 
 pub use nalgebra;
 
@@ -65,3 +69,4 @@ pub use params::{
     GpParams, Hyperparameters, Noise, PriorMean, PriorSpec, Tuning, DEFAULT_NOISE_FLOOR,
 };
 pub use prior::{LogNormal, Priors};
+pub use subset::{Emphasis, SubsetFit, SubsetOfData};

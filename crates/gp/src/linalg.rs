@@ -131,13 +131,30 @@ pub(crate) fn solve_upper_t_vec(l: &DMatrix<f64>, b: &mut [f64]) {
     for i in (0..n).rev() {
         // Column i of L is contiguous: Lᵀ row i.
         let col = &data[i * n..(i + 1) * n];
-        let s: f64 = col[i + 1..]
-            .iter()
-            .zip(&b[i + 1..])
-            .map(|(a, c)| a * c)
-            .sum();
+        let s = dot(&col[i + 1..], &b[i + 1..]);
         b[i] = (b[i] - s) / col[i];
     }
+}
+
+/// `Σ aᵢ bᵢ` over the shorter of the two, with eight independent partial sums (so that the
+/// compiler vectorizes it; a single running sum is one dependent add per element). Summed in
+/// a fixed order: the same inputs give the same result.
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 /// Writes the lower triangle of `(L Lᵀ)⁻¹` into `out`.

@@ -1,20 +1,13 @@
 //! Prediction gradients against finite differences, conditioning against a refit with the same
 //! hyperparameters, sampling, and serde.
 
+mod common;
+use common::scatter;
+
 use nalgebra::{DMatrix, DVector};
 use nasbo_gp::{GpParams, Kernel, Tuning};
 use proptest::prelude::*;
 use rand::SeedableRng;
-
-fn scatter(n: usize, d: usize, seed: u64) -> DMatrix<f64> {
-    let mut s = seed.wrapping_add(0x9E3779B97F4A7C15);
-    DMatrix::from_fn(n, d, |_, _| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    })
-}
 
 fn response(x: &DMatrix<f64>) -> DVector<f64> {
     DVector::from_fn(x.nrows(), |i, _| {

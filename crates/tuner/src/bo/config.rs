@@ -19,6 +19,8 @@ use crate::TunerError;
 /// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
 /// | `fantasy` | Kriging believer | what is assumed at pending trials |
 /// | `pruned` | `Shifted` | what a pruned trial tells the model ([`PrunedAs`]) |
+/// | `fit_limit` | `400` | above this many observations the hyperparameters are fitted on a subset of this many ([`nasbo_gp::subset`]) | `≥ 1` |
+/// | `model_limit` | `800` | above this many observations the model is conditioned on a subset of this many (the best, their neighbours, a uniform draw of the rest) | `≥ fit_limit` |
 ///
 /// What `output_warp` and `boundary_prior` change, measured on the test functions and tables
 /// (`docs/benchmarks.md`): the power transform lets the GP model the region near the optimum
@@ -49,6 +51,10 @@ pub struct BoConfig {
     pub extreme_band: f64,
     /// What a pruned trial tells the model.
     pub pruned: PrunedAs,
+    /// Most observations the hyperparameters are fitted on.
+    pub fit_limit: usize,
+    /// Most observations the model is conditioned on.
+    pub model_limit: usize,
 }
 
 /// What BO's model takes from a pruned trial (stopped early, its last value reported at some
@@ -95,6 +101,8 @@ impl Default for BoConfig {
             prior_mean: MeanLevel::Auto,
             extreme_band: super::warp::TAILS_K,
             pruned: PrunedAs::Shifted,
+            fit_limit: nasbo_gp::SubsetOfData::default().fit,
+            model_limit: nasbo_gp::SubsetOfData::default().condition,
         }
     }
 }
@@ -152,6 +160,20 @@ impl BoConfig {
                 name: "extreme_band",
                 value: self.extreme_band.to_string(),
                 reason: "must be positive (infinity turns it off)".into(),
+            });
+        }
+        if self.fit_limit == 0 {
+            return Err(TunerError::InvalidConfig {
+                name: "fit_limit",
+                value: "0".into(),
+                reason: "at least 1 observation to fit the hyperparameters on".into(),
+            });
+        }
+        if self.model_limit < self.fit_limit {
+            return Err(TunerError::InvalidConfig {
+                name: "model_limit",
+                value: self.model_limit.to_string(),
+                reason: format!("at least fit_limit ({})", self.fit_limit),
             });
         }
         if self.n_initial == Some(0) {

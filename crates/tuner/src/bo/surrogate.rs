@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use nalgebra::{DMatrix, DVector};
 use nasbo_acq::Surrogate;
-use nasbo_gp::{GaussianProcess, GpParams};
+use nasbo_gp::{Emphasis, GaussianProcess, GpParams, SubsetFit, SubsetOfData};
 
 use super::config::{BoConfig, PrunedAs};
 use super::encode::Encoder;
@@ -171,6 +171,8 @@ pub struct StudyModel {
     warp: Option<YeoJohnson>,
     direction: Direction,
     data: TrainingData,
+    /// Log-parameters of the fit the hyperparameters came from (to warm-start the next fit).
+    fitted_log_params: Vec<f64>,
 }
 
 /// A prediction in the target's units: the median and a central band of about ±2 standard
@@ -208,9 +210,15 @@ impl StudyModel {
     pub fn data(&self) -> &TrainingData {
         &self.data
     }
-    /// Takes the fitted GP out (to warm-start the next fit).
+    /// Takes the fitted GP out.
     pub fn into_gp(self) -> GaussianProcess {
         self.gp
+    }
+    /// The log-parameters the next fit starts from ([`FitOptions::warm_start`]): those of the
+    /// GP itself, or above [`BoConfig::fit_limit`] observations those of the fit on a subset
+    /// that its hyperparameters come from.
+    pub fn warm_start_params(&self) -> Vec<f64> {
+        self.fitted_log_params.clone()
     }
 
     /// Predictions at `points` in the target's units and direction.
@@ -340,8 +348,20 @@ pub(crate) fn fit_data(
     if let Some(prev) = &options.warm_start {
         params = params.warm_start_log_params(prev.clone()).local_starts(1);
     }
-    let gp = params.fit(&x, &y)?;
+    // Above `fit_limit` observations, a subset-of-data model: the best, their neighbours and a
+    // uniform draw of the rest (nasbo_gp::subset), for a bounded cost per proposal.
+    let subset = SubsetOfData {
+        fit: config.fit_limit,
+        condition: config.model_limit,
+        emphasis: Emphasis::Largest,
+        seed: options.seed,
+    };
+    let SubsetFit {
+        model: gp,
+        hyperparameter_fit,
+    } = params.fit_subset(&x, &y, &subset)?;
     Ok(StudyModel {
+        fitted_log_params: hyperparameter_fit.log_params(),
         gp,
         encoder,
         bowl,

@@ -108,7 +108,7 @@ impl Bo {
         let cand = propose(&model, &req)?;
         let a = enc.decode(&cand[0].x);
         let state = BoState {
-            gp: fitted.gp().log_params(),
+            gp: fitted.warm_start_params(),
         };
         Ok((a, serde_json::to_string(&state).unwrap_or_default()))
     }
