@@ -231,3 +231,34 @@ fn bad_subset_settings_are_named() {
     ));
     assert!(e.to_string().contains("at least `fit` (100)"), "{e}");
 }
+
+#[test]
+fn a_bad_value_outside_the_subsets_is_still_reported_where_it_is() {
+    let x = scatter(600, 2, 8);
+    let mut y = bump(&x);
+    let settings = SubsetOfData {
+        fit: 20,
+        condition: 40,
+        emphasis: Emphasis::Largest,
+        seed: 0,
+    };
+    // The smallest output is in neither subset (largest emphasized, 40 of 600).
+    let worst = (0..600).min_by(|&a, &b| y[a].total_cmp(&y[b])).unwrap();
+    y[worst] = f64::NAN;
+    let e = GpParams::default()
+        .fit_subset(&x, &y, &settings)
+        .unwrap_err();
+    assert!(
+        matches!(e, GpError::NonFinite { what: "y", row, .. } if row == worst),
+        "{e}"
+    );
+    let mut x2 = x.clone();
+    x2[(worst, 1)] = f64::INFINITY;
+    let e = GpParams::default()
+        .fit_subset(&x2, &bump(&x), &settings)
+        .unwrap_err();
+    assert!(
+        matches!(e, GpError::NonFinite { what: "x", row, col: 1, .. } if row == worst),
+        "{e}"
+    );
+}
