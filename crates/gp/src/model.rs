@@ -614,16 +614,7 @@ impl GaussianProcess {
                 got: y_new.len(),
             });
         }
-        for (i, v) in y_new.iter().enumerate() {
-            if !v.is_finite() {
-                return Err(GpError::NonFinite {
-                    what: "y_new",
-                    row: i,
-                    col: 0,
-                    value: *v,
-                });
-            }
-        }
+        crate::params::check_finite_vector(y_new, "y_new")?;
         if m == 0 {
             return Ok(());
         }

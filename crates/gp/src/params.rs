@@ -325,16 +325,7 @@ impl GpParams {
             });
         }
         check_finite_matrix(x, "x")?;
-        for (i, v) in y.iter().enumerate() {
-            if !v.is_finite() {
-                return Err(GpError::NonFinite {
-                    what: "y",
-                    row: i,
-                    col: 0,
-                    value: *v,
-                });
-            }
-        }
+        check_finite_vector(y, "y")?;
         let node = self.kernel.resolve(d)?;
         // Input transform.
         let (lo, scale) = match &self.input_bounds {
@@ -632,6 +623,19 @@ pub(crate) fn check_finite_matrix(x: &DMatrix<f64>, what: &'static str) -> Resul
         }
     }
     Ok(())
+}
+
+/// The first non-finite value of `y` as [`GpError::NonFinite`] (row = its index, column 0).
+pub(crate) fn check_finite_vector(y: &DVector<f64>, what: &'static str) -> Result<(), GpError> {
+    match y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((i, v)) => Err(GpError::NonFinite {
+            what,
+            row: i,
+            col: 0,
+            value: *v,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn data_bounds(x: &DMatrix<f64>) -> (Vec<f64>, Vec<f64>) {

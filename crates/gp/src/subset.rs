@@ -224,14 +224,7 @@ impl GpParams {
         // Every observation is checked, not only those a subset keeps (rows and columns as
         // in the caller's data).
         crate::params::check_finite_matrix(x, "x")?;
-        if let Some((i, v)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(GpError::NonFinite {
-                what: "y",
-                row: i,
-                col: 0,
-                value: *v,
-            });
-        }
+        crate::params::check_finite_vector(y, "y")?;
         let pick = |m: usize| {
             let idx = subset.select(x, y, m);
             (rows(x, &idx), DVector::from_fn(idx.len(), |i, _| y[idx[i]]))
