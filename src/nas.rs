@@ -213,12 +213,15 @@ pub fn configs(
 /// after each epoch (the step is the epoch). The objective is the final validation accuracy;
 /// the metrics are `test_accuracy`, `train_seconds`, `parameters`, `flops_per_example`,
 /// `latency_ms`, `peak_tensor_mb` and `final_train_loss`. Trial `n` trains with seed
-/// `seed + n`. A stop (timeout, interruption) takes effect at the end of an epoch.
+/// `seed + n`. A stop (timeout, interruption) takes effect at the end of an epoch. With
+/// [`TrainObjective::keys`], the objectives are those keys instead (`val_accuracy` or `value`
+/// is the validation accuracy).
 pub struct TrainObjective {
     splits: Arc<Splits>,
     epochs: usize,
     device: Device,
     seed: u64,
+    keys: Option<Vec<String>>,
 }
 
 impl TrainObjective {
@@ -229,7 +232,14 @@ impl TrainObjective {
             epochs,
             device,
             seed,
+            keys: None,
         }
+    }
+    /// The objectives are these keys of a trial's result, in order: `val_accuracy` (or
+    /// `value`) or a metric's name; a key the result lacks fails the trial, naming it.
+    pub fn keys(mut self, keys: Vec<String>) -> Self {
+        self.keys = Some(keys);
+        self
     }
 }
 
@@ -263,9 +273,8 @@ impl Objective for TrainObjective {
             h.report(s.epoch as u64, s.val_accuracy)
         });
         match result {
-            Ok(r) => Outcome::with_metrics(
-                r.val_accuracy,
-                vec![
+            Ok(r) => {
+                let metrics: Vec<(String, f64)> = vec![
                     ("test_accuracy".into(), r.test_accuracy),
                     ("train_seconds".into(), r.train_seconds),
                     ("parameters".into(), r.parameters as f64),
@@ -279,8 +288,25 @@ impl Objective for TrainObjective {
                 ]
                 .into_iter()
                 .filter(|(_, v)| v.is_finite())
-                .collect(),
-            ),
+                .collect();
+                match &self.keys {
+                    None => Outcome::with_metrics(r.val_accuracy, metrics),
+                    Some(keys) => match crate::tuner::run::pick_values(
+                        keys,
+                        Some(r.val_accuracy),
+                        &metrics,
+                        &["val_accuracy"],
+                    ) {
+                        Ok(values) => Outcome::Complete {
+                            metrics: crate::tuner::run::with_objective_metrics(
+                                keys, &values, metrics,
+                            ),
+                            values,
+                        },
+                        Err(reason) => Outcome::failed(reason),
+                    },
+                }
+            }
             Err(e) => Outcome::failed(e.to_string()),
         }
     }

@@ -50,6 +50,12 @@ pub struct NasArgs {
     /// auto, cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// KEY:DIRECTION, repeatable: several objectives among the trial's results
+    /// (val_accuracy, test_accuracy, latency_ms, parameters, flops_per_example,
+    /// train_seconds, peak_tensor_mb, final_train_loss), e.g. --objective
+    /// val_accuracy:maximize --objective latency_ms:minimize. Default: val_accuracy alone.
+    #[arg(long = "objective", value_name = "KEY:DIRECTION")]
+    objectives: Vec<String>,
     #[command(flatten)]
     run: RunArgs,
     #[command(flatten)]
@@ -93,15 +99,18 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
         s => StrategyKind::parse(s)
             .with_context(|| format!("--strategy `{s}`: use {}", StrategyKind::NAMES.join(", ")))?,
     };
+    let (directions, keys) = session::objectives(&args.objectives, Direction::Maximize)?;
     let plan = Plan {
         out: args.out.clone(),
         space: Some(space),
-        directions: vec![Direction::Maximize],
         config: StudyConfig {
             seed: args.seed,
             strategy,
+            directions: directions.clone(),
             ..StudyConfig::new(Direction::Maximize)
         },
+        directions,
+        keys: keys.clone(),
         resume: args.run.resume.clone(),
         warm_start: None,
     };
@@ -122,7 +131,10 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
         plural(epochs, "epoch"),
         dev
     );
-    let objective = TrainObjective::new(Arc::new(splits), epochs, dev, args.seed);
+    let mut objective = TrainObjective::new(Arc::new(splits), epochs, dev, args.seed);
+    if let Some(k) = &keys {
+        objective = objective.keys(k.clone());
+    }
     let config = RunConfig {
         parallel: args.run.parallel,
         timeout,
@@ -176,6 +188,12 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
         Event::Finished { trial: t, study } => {
             let params = study.space().to_json(&t.params);
             let line = match t.state {
+                TrialState::Complete if keys.is_some() => format!(
+                    "trial {}: {} ({:.1} s) {params}",
+                    t.number,
+                    session::describe_values(keys.as_deref().unwrap_or_default(), &t.values),
+                    t.metric("train_seconds").unwrap_or(f64::NAN),
+                ),
                 TrialState::Complete => format!(
                     "trial {}: val {:.4} test {:.4} ({:.1} s) {params}",
                     t.number,
@@ -202,10 +220,14 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
                     t.error.as_deref().unwrap_or("")
                 ),
             };
-            let best = study
-                .best()
-                .and_then(|b| b.value())
-                .map_or("-".to_string(), |v| format!("{v:.4}"));
+            let best = if keys.is_some() {
+                format!("front {}", session::front(study).len())
+            } else {
+                study
+                    .best()
+                    .and_then(|b| b.value())
+                    .map_or("best val -".to_string(), |v| format!("best val {v:.4}"))
+            };
             let done = study
                 .trials()
                 .iter()
@@ -215,15 +237,32 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
                 Some((bar, _)) => {
                     bar.println(&line);
                     bar.set_position(done as u64);
-                    bar.set_message(format!("best val {best}"));
+                    bar.set_message(best);
                 }
-                None => eprintln!("[{done}/{total} trials] {line} | best val {best}"),
+                None => eprintln!("[{done}/{total} trials] {line} | {best}"),
             }
         }
     })?;
     if let Some((t, e)) = &bars {
         t.finish_and_clear();
         e.finish_and_clear();
+    }
+    if let Some(k) = &keys {
+        let front = session::front(&opened.study);
+        println!(
+            "Pareto front ({}): {}",
+            k.join(", "),
+            plural(front.len(), "trial")
+        );
+        for t in front {
+            println!(
+                "  trial {}: {} {}",
+                t.number,
+                session::describe_values(k, &t.values),
+                opened.study.space().to_json(&t.params)
+            );
+        }
+        return Ok(session::ending(&summary, &opened, &args.out));
     }
     match opened.study.best() {
         Some(b) => {

@@ -12,7 +12,7 @@ use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use nasbo::tuner::prune::{Pruner, PrunerConfig, PrunerKind};
 use nasbo::tuner::run::RunSummary;
-use nasbo::tuner::study::csv::read_trials;
+use nasbo::tuner::study::csv::{read_trials, read_trials_keys};
 use nasbo::tuner::study::{open_storage, redact};
 use nasbo::tuner::{BoConfig, Direction, Source, Space, StrategyKind, Study, StudyConfig, Trial};
 
@@ -140,6 +140,42 @@ impl RunArgs {
     }
 }
 
+/// The study's objectives from `--objective KEY:DIRECTION` flags: their directions and keys,
+/// or the one objective in `single` direction when there are none.
+pub fn objectives(
+    specs: &[String],
+    single: Direction,
+) -> Result<(Vec<Direction>, Option<Vec<String>>)> {
+    if specs.is_empty() {
+        return Ok((vec![single], None));
+    }
+    let keys = nasbo::tuner::run::ObjectiveKey::parse_all(specs).context("--objective")?;
+    Ok((
+        keys.iter().map(|k| k.direction).collect(),
+        Some(keys.into_iter().map(|k| k.key).collect()),
+    ))
+}
+
+/// `key=value` of a trial's objectives.
+pub fn describe_values(keys: &[String], values: &[f64]) -> String {
+    keys.iter()
+        .zip(values)
+        .map(|(k, v)| format!("{k}={}", nasbo::tuner::space::format_float(*v)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The complete trials on the study's non-dominated front.
+pub fn front(study: &Study) -> Vec<&Trial> {
+    let trials = study.trials();
+    nasbo::tuner::pareto::front_of(trials, &study.config().directions)
+        .into_iter()
+        .zip(trials)
+        .filter(|(on, _)| *on)
+        .map(|(_, t)| t)
+        .collect()
+}
+
 /// What a run of `tune` or `nas` asks for.
 pub struct Plan {
     /// The CSV export, rewritten after every trial.
@@ -148,6 +184,8 @@ pub struct Plan {
     pub space: Option<Space>,
     /// The directions.
     pub directions: Vec<Direction>,
+    /// The objectives' keys, with `--objective` (CSVs read them from these columns).
+    pub keys: Option<Vec<String>>,
     /// Strategy and seed.
     pub config: StudyConfig,
     /// A CSV to start the study from.
@@ -224,9 +262,16 @@ pub fn open(args: &StudyArgs, plan: Plan) -> Result<Opened> {
     };
     let shown = redact(&url);
     // The CSVs are read before the study is touched, so a bad one changes nothing.
+    let keys = plan.keys.clone().filter(|k| k.len() > 1);
     let read = |p: &Option<PathBuf>, what: &str, space: &Space| -> Result<Option<Vec<Trial>>> {
         p.as_ref()
-            .map(|p| read_trials(space, p).with_context(|| format!("reading {what}")))
+            .map(|p| {
+                match &keys {
+                    Some(k) => read_trials_keys(space, p, k),
+                    None => read_trials(space, p),
+                }
+                .with_context(|| format!("reading {what}"))
+            })
             .transpose()
     };
     let mut early = None;
@@ -241,6 +286,14 @@ pub fn open(args: &StudyArgs, plan: Plan) -> Result<Opened> {
     let mut config = plan.config;
     // Joining without a space: the stored study's directions (with one, they were checked).
     config.directions = storage.study().directions.clone();
+    if config.directions.len() != plan.directions.len() {
+        bail!(
+            "study `{}` in {shown} has {}; this command gives {} (--objective)",
+            args.study,
+            plural(config.directions.len(), "objective"),
+            plan.directions.len()
+        );
+    }
     config.heartbeat = Some(Duration::from_secs_f64(args.heartbeat));
     let mut study = Study::open(storage, config)?;
     let space = study.space().clone();

@@ -143,7 +143,7 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
     let mut storage = open_storage(&args.storage, &args.study, None)?;
     let trials = storage.trials()?;
     let space = storage.study().space.clone();
-    write_atomic(&space, &trials, &args.out)?;
+    write_atomic(&space, &storage.study().directions, &trials, &args.out)?;
     eprintln!("{} trials written to {}", trials.len(), args.out.display());
     Ok(ExitCode::SUCCESS)
 }

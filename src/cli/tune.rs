@@ -36,6 +36,16 @@ pub struct TuneArgs {
     /// minimize or maximize the objective.
     #[arg(long, default_value = "minimize")]
     direction: String,
+    /// KEY:DIRECTION, repeatable: several objectives, each read from KEY of the command's
+    /// JSON line (`value` or any numeric key), e.g. --objective accuracy:maximize --objective
+    /// latency:minimize. Each is in the CSV as metric_KEY, with a `pareto` column marking the
+    /// trials on the non-dominated front. Instead of --direction.
+    #[arg(
+        long = "objective",
+        value_name = "KEY:DIRECTION",
+        conflicts_with = "direction"
+    )]
+    objectives: Vec<String>,
     #[command(flatten)]
     proposals: StrategyArgs,
     /// Start from the results in this CSV (same space) without counting them as trials of
@@ -74,7 +84,11 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         Some(p) => Some(Space::from_file(p).context("reading the search space")?),
         None => None,
     };
-    let objective = CommandObjective::new(args.command.clone())?;
+    let (directions, keys) = session::objectives(&args.objectives, direction)?;
+    let mut objective = CommandObjective::new(args.command.clone())?;
+    if let Some(k) = &keys {
+        objective = objective.keys(k.clone());
+    }
     if let Some(s) = &space {
         use nasbo::tuner::run::Objective;
         objective.check(s)?;
@@ -84,12 +98,14 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
     let plan = Plan {
         out: args.out.clone(),
         space,
-        directions: vec![direction],
         config: StudyConfig {
             seed: args.proposals.seed,
             strategy: args.proposals.kind()?,
+            directions: directions.clone(),
             ..StudyConfig::new(direction)
         },
+        directions,
+        keys: keys.clone(),
         resume: args.run.resume.clone(),
         warm_start: args.warm_start.clone(),
     };
@@ -114,11 +130,18 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         Event::Warning(w) => progress.println(&format!("warning: {w}")),
         Event::Finished { trial: t, study } => {
             let line = match t.state {
-                TrialState::Complete => format!(
-                    "trial {} complete: {}",
-                    t.number,
-                    t.value().map(format_float).unwrap_or_default()
-                ),
+                TrialState::Complete => match &keys {
+                    Some(k) => format!(
+                        "trial {} complete: {}",
+                        t.number,
+                        session::describe_values(k, &t.values)
+                    ),
+                    None => format!(
+                        "trial {} complete: {}",
+                        t.number,
+                        t.value().map(format_float).unwrap_or_default()
+                    ),
+                },
                 TrialState::Failed => format!(
                     "trial {} failed: {}",
                     t.number,
@@ -142,11 +165,16 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
                 describe(study.space(), &t.params),
                 t.duration_s().unwrap_or(0.0)
             ));
-            let best = study
-                .best()
-                .and_then(|b| b.value())
-                .map(format_float)
-                .unwrap_or_else(|| "-".into());
+            let best = if keys.is_some() {
+                format!("front {}", session::front(study).len())
+            } else {
+                study
+                    .best()
+                    .and_then(|b| b.value())
+                    .map(format_float)
+                    .map(|b| format!("best {b}"))
+                    .unwrap_or_else(|| "best -".into())
+            };
             let done = study
                 .trials()
                 .iter()
@@ -155,7 +183,7 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
             progress.update(
                 done as u64,
                 &format!(
-                    "best {best}, last trial {:.2} s, suggest {:.1} ms",
+                    "{best}, last trial {:.2} s, suggest {:.1} ms",
                     t.duration_s().unwrap_or(0.0),
                     t.suggest_s * 1e3
                 ),
@@ -164,6 +192,23 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         _ => {}
     })?;
     progress.finish();
+    if let Some(k) = &keys {
+        let front = session::front(&opened.study);
+        println!(
+            "Pareto front ({}): {}",
+            k.join(", "),
+            super::plural(front.len(), "trial")
+        );
+        for t in front {
+            println!(
+                "  trial {}: {} [{}]",
+                t.number,
+                session::describe_values(k, &t.values),
+                describe(&space, &t.params)
+            );
+        }
+        return Ok(session::ending(&summary, &opened, &args.out));
+    }
     match opened.study.best() {
         Some(b) => println!(
             "best: trial {} value {} [{}]",

@@ -42,6 +42,7 @@ pub mod bounded;
 mod domain;
 mod error;
 mod functions;
+mod hypervolume;
 mod optimize;
 pub mod special;
 mod surrogate;
@@ -53,6 +54,7 @@ pub use functions::{
     thompson_sample, AcqKind, AcquisitionFunction, ExpectedImprovement, Incumbent,
     LogExpectedImprovement, LogProbabilityOfImprovement, UpperConfidenceBound, MIN_VARIANCE,
 };
+pub use hypervolume::{LogExpectedHypervolumeImprovement, MAX_BOXES};
 pub use optimize::{
     best_candidate, discrete_neighbours, local_search, optimize, optimize_with, raw_samples,
     select_starts, sobol_point, Candidate, Duplicates, OptimizerConfig,

@@ -1,6 +1,7 @@
 //! Pareto fronts: which points no other point beats in every objective, and the hypervolume
 //! they dominate.
 
+use crate::trial::{Direction, Trial, TrialState};
 use crate::TunerError;
 
 /// For each point (its objectives, larger is better), whether it is on the non-dominated
@@ -105,6 +106,105 @@ fn hv2(mut pts: Vec<(f64, f64)>, reference: &[f64]) -> f64 {
     hv
 }
 
+/// The trials' objectives in "larger is better" orientation: `Some` for a complete trial with
+/// one finite value per direction.
+pub fn oriented(trial: &Trial, directions: &[Direction]) -> Option<Vec<f64>> {
+    (trial.state == TrialState::Complete
+        && trial.values.len() == directions.len()
+        && trial.values.iter().all(|v| v.is_finite()))
+    .then(|| {
+        trial
+            .values
+            .iter()
+            .zip(directions)
+            .map(|(v, d)| d.to_max(*v))
+            .collect()
+    })
+}
+
+/// For each trial, whether it is a complete trial on the non-dominated front of the complete
+/// trials (objectives oriented by `directions`).
+pub fn front_of(trials: &[Trial], directions: &[Direction]) -> Vec<bool> {
+    let pts: Vec<Vec<f64>> = trials
+        .iter()
+        .map(|t| oriented(t, directions).unwrap_or_default())
+        .collect();
+    non_dominated(&pts)
+}
+
+/// Non-dominated sorting (NSGA-II): each point's front number, 0 for the non-dominated front,
+/// 1 for the front once that is removed, and so on. Points with a non-finite objective get
+/// `usize::MAX`. O(n² k).
+///
+/// ```
+/// use nasbo_tuner::pareto::ranks;
+/// let pts = vec![vec![1.0, 1.0], vec![2.0, 0.0], vec![0.5, 0.5], vec![0.0, 0.0]];
+/// assert_eq!(ranks(&pts), vec![0, 0, 1, 2]);
+/// ```
+pub fn ranks(points: &[Vec<f64>]) -> Vec<usize> {
+    let n = points.len();
+    let ok: Vec<bool> = points
+        .iter()
+        .map(|p| !p.is_empty() && p.iter().all(|v| v.is_finite()))
+        .collect();
+    let mut dominated_by = vec![0usize; n];
+    let mut dominates_list: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..n {
+        for j in 0..n {
+            if i != j && ok[i] && ok[j] && dominates(&points[i], &points[j]) {
+                dominates_list[i].push(j);
+                dominated_by[j] += 1;
+            }
+        }
+    }
+    let mut rank = vec![usize::MAX; n];
+    let mut current: Vec<usize> = (0..n).filter(|&i| ok[i] && dominated_by[i] == 0).collect();
+    let mut r = 0;
+    while !current.is_empty() {
+        let mut next = Vec::new();
+        for &i in &current {
+            rank[i] = r;
+            for &j in &dominates_list[i] {
+                dominated_by[j] -= 1;
+                if dominated_by[j] == 0 {
+                    next.push(j);
+                }
+            }
+        }
+        current = next;
+        r += 1;
+    }
+    rank
+}
+
+/// NSGA-II's crowding distance of each of `members` (indices into `points`, one front):
+/// the sum over objectives of the normalized gap between its neighbours; the extremes of
+/// each objective get infinity.
+pub fn crowding(points: &[Vec<f64>], members: &[usize]) -> Vec<f64> {
+    let m = members.len();
+    let mut dist = vec![0.0; m];
+    let Some(&first) = members.first() else {
+        return dist;
+    };
+    let k = points[first].len();
+    for j in 0..k {
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&a, &b| points[members[a]][j].total_cmp(&points[members[b]][j]));
+        let lo = points[members[order[0]]][j];
+        let hi = points[members[order[m - 1]]][j];
+        dist[order[0]] = f64::INFINITY;
+        dist[order[m - 1]] = f64::INFINITY;
+        let span = hi - lo;
+        if span > 0.0 {
+            for w in 1..m.saturating_sub(1) {
+                let gap = points[members[order[w + 1]]][j] - points[members[order[w - 1]]][j];
+                dist[order[w]] += gap / span;
+            }
+        }
+    }
+    dist
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +287,27 @@ mod tests {
         // Equal points do not dominate each other; NaN is never on the front.
         assert_eq!(non_dominated(&pts), vec![true, true, false, false]);
         assert!(non_dominated(&[]).is_empty());
+    }
+
+    #[test]
+    fn ranks_peel_fronts_and_crowding_favours_the_extremes() {
+        let pts = vec![
+            vec![3.0, 0.0],
+            vec![2.0, 2.0],
+            vec![0.0, 3.0],
+            vec![1.0, 1.0],
+            vec![0.5, 0.5],
+            vec![f64::NAN, 1.0],
+        ];
+        let r = ranks(&pts);
+        assert_eq!(r, vec![0, 0, 0, 1, 2, usize::MAX]);
+        // Front 0 agrees with non_dominated.
+        let nd = non_dominated(&pts);
+        assert!(r.iter().zip(&nd).all(|(&a, &b)| (a == 0) == b));
+        let c = crowding(&pts, &[0, 1, 2]);
+        assert!(c[0].is_infinite() && c[2].is_infinite());
+        // The middle point: gaps 3/3 in both objectives.
+        assert!((c[1] - 2.0).abs() < 1e-12, "{c:?}");
+        assert!(crowding(&pts, &[]).is_empty());
     }
 }

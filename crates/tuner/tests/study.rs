@@ -274,7 +274,7 @@ fn csv_round_trips_and_resumes() {
     let dir = std::env::temp_dir().join(format!("nasbo-csv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("t.csv");
-    write_atomic(study.space(), study.trials(), &path).unwrap();
+    write_atomic(study.space(), &[], study.trials(), &path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with("trial,state,value,param_x,param_n,param_c,metric_twice,source,started_at,finished_at,duration_s,suggest_s,error\n"), "{text}");
     let back = read_trials(&p.space, &path).unwrap();

@@ -55,6 +55,36 @@ pub struct BoConfig {
     pub fit_limit: usize,
     /// Most observations the model is conditioned on.
     pub model_limit: usize,
+    /// How a study of several objectives proposes.
+    pub multi: MultiObjective,
+}
+
+/// How `bo` proposes in a study of several objectives.
+///
+/// Measured against each other on the two-objective NAS-Bench-201 problems of `nasbo bench`
+/// (`docs/benchmarks.md`, §10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MultiObjective {
+    /// One GP per objective and the exact log expected hypervolume improvement over the
+    /// current front ([`nasbo_acq::LogExpectedHypervolumeImprovement`]); pending trials enter
+    /// every model and the front at their posterior means (Kriging believer). With a noisy
+    /// objective the front is that of the posterior means at the observed points.
+    #[default]
+    Ehvi,
+    /// ParEGO (Knowles 2006): at each proposal a random weight on the simplex, one GP on the
+    /// augmented Chebyshev scalarization of the normalized objectives, LogEI.
+    Parego,
+}
+
+impl MultiObjective {
+    /// Parses `ehvi` or `parego`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ehvi" => Some(MultiObjective::Ehvi),
+            "parego" => Some(MultiObjective::Parego),
+            _ => None,
+        }
+    }
 }
 
 /// What BO's model takes from a pruned trial (stopped early, its last value reported at some
@@ -103,6 +133,7 @@ impl Default for BoConfig {
             pruned: PrunedAs::Shifted,
             fit_limit: nasbo_gp::SubsetOfData::default().fit,
             model_limit: nasbo_gp::SubsetOfData::default().condition,
+            multi: MultiObjective::default(),
         }
     }
 }

@@ -214,6 +214,16 @@ impl StudyModel {
     pub fn into_gp(self) -> GaussianProcess {
         self.gp
     }
+    /// A value of the target ("larger is better" orientation, as in [`TrainingData::ys`]) on
+    /// the model's output scale (after the tail and power transforms), where its predictions
+    /// are. Monotone, so it keeps the order of values and Pareto dominance.
+    pub fn to_model_scale(&self, v: f64) -> f64 {
+        let t = self.tails.apply(v);
+        match &self.warp {
+            Some(w) => w.apply(t),
+            None => t,
+        }
+    }
     /// The log-parameters the next fit starts from ([`FitOptions::warm_start`]): those of the
     /// GP itself, or above [`BoConfig::fit_limit`] observations those of the fit on a subset
     /// that its hyperparameters come from.

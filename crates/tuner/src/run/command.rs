@@ -110,14 +110,19 @@ pub fn parse_output(stdout: &str) -> Result<Parsed, String> {
 
 fn parse_line(line: &str) -> Result<Parsed, String> {
     let short: String = line.chars().take(120).collect();
+    let (value, metrics) = parse_any(line)?;
+    let value = value.ok_or_else(|| format!("the JSON line `{short}` has no numeric \"value\""))?;
+    Ok(Parsed { value, metrics })
+}
+
+/// A number, or a JSON object with an optional `"value"` and other numeric keys.
+fn parse_any(line: &str) -> Result<(Option<f64>, Vec<(String, f64)>), String> {
+    let short: String = line.chars().take(120).collect();
     if let Ok(v) = line.parse::<f64>() {
         if !v.is_finite() {
             return Err(format!("the objective `{short}` is not finite"));
         }
-        return Ok(Parsed {
-            value: v,
-            metrics: vec![],
-        });
+        return Ok((Some(v), vec![]));
     }
     if line.starts_with('{') {
         let json: serde_json::Value = serde_json::from_str(line)
@@ -125,12 +130,15 @@ fn parse_line(line: &str) -> Result<Parsed, String> {
         let obj = json
             .as_object()
             .ok_or("the last line is not a JSON object")?;
-        let value = obj
-            .get("value")
-            .and_then(|v| v.as_f64())
-            .ok_or_else(|| format!("the JSON line `{short}` has no numeric \"value\""))?;
-        if !value.is_finite() {
-            return Err(format!("the objective {value} is not finite"));
+        let value = match obj.get("value") {
+            None => None,
+            Some(v) => Some(
+                v.as_f64()
+                    .ok_or_else(|| format!("the JSON line `{short}` has no numeric \"value\""))?,
+            ),
+        };
+        if let Some(v) = value.filter(|v| !v.is_finite()) {
+            return Err(format!("the objective {v} is not finite"));
         }
         let metrics = obj
             .iter()
@@ -138,11 +146,32 @@ fn parse_line(line: &str) -> Result<Parsed, String> {
             .filter_map(|(k, v)| v.as_f64().filter(|x| x.is_finite()).map(|x| (k.clone(), x)))
             .filter(|(k, _)| !k.is_empty() && !k.contains([',', '\n', '\r', '"']))
             .collect();
-        return Ok(Parsed { value, metrics });
+        return Ok((value, metrics));
     }
     Err(format!(
         "the last line of output `{short}` is not a number or a JSON object"
     ))
+}
+
+/// The outcome of a line of output: with `keys`, the values of those keys in order (and every
+/// numeric key as a metric); without, the line's value.
+fn outcome_of(line: &str, keys: Option<&[String]>) -> Outcome {
+    let Some(keys) = keys else {
+        return match parse_line(line) {
+            Ok(p) => Outcome::with_metrics(p.value, p.metrics),
+            Err(reason) => Outcome::failed(reason),
+        };
+    };
+    match parse_any(line) {
+        Ok((value, metrics)) => match super::keys::pick_values(keys, value, &metrics, &[]) {
+            Ok(values) => Outcome::Complete {
+                metrics: super::keys::with_objective_metrics(keys, &values, metrics),
+                values,
+            },
+            Err(reason) => Outcome::failed(reason),
+        },
+        Err(reason) => Outcome::failed(reason),
+    }
 }
 
 /// One piece of an argument: literal text or a placeholder's name.
@@ -236,6 +265,7 @@ pub fn substitute(
 pub struct CommandObjective {
     argv: Vec<String>,
     grace: Duration,
+    keys: Option<Vec<String>>,
 }
 
 impl CommandObjective {
@@ -251,7 +281,15 @@ impl CommandObjective {
         Ok(CommandObjective {
             argv,
             grace: Duration::from_secs(5),
+            keys: None,
         })
+    }
+    /// Reads the objectives from these keys of the output's JSON line, in order (`value` is
+    /// the line's value), instead of its `"value"`: one value per key, and a trial whose
+    /// output lacks a key fails with a reason that names it.
+    pub fn keys(mut self, keys: Vec<String>) -> Self {
+        self.keys = Some(keys);
+        self
     }
     /// How long a stopped command has between SIGTERM and SIGKILL (default 5 s).
     pub fn grace(mut self, grace: Duration) -> Self {
@@ -354,10 +392,7 @@ impl Objective for CommandObjective {
             }
             Ok(_) => match last_out {
                 None => Outcome::failed("the command printed no objective on standard output"),
-                Some(line) => match parse_line(&line) {
-                    Ok(p) => Outcome::with_metrics(p.value, p.metrics),
-                    Err(reason) => Outcome::failed(reason),
-                },
+                Some(line) => outcome_of(&line, self.keys.as_deref()),
             },
         }
     }

@@ -522,7 +522,12 @@ fn tell(
 
 fn checkpoint(study: &Study, config: &RunConfig) -> Result<(), TunerError> {
     match &config.checkpoint {
-        Some(path) => write_atomic(study.space(), study.trials(), path),
+        Some(path) => write_atomic(
+            study.space(),
+            &study.config().directions,
+            study.trials(),
+            path,
+        ),
         None => Ok(()),
     }
 }

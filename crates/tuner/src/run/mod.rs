@@ -4,10 +4,12 @@
 
 mod command;
 mod driver;
+mod keys;
 mod objective;
 
 pub use command::{
     classify_step, parse_output, parse_step, substitute, CommandObjective, Parsed, StepLine,
 };
 pub use driver::{run, Event, RunConfig, RunSummary};
+pub use keys::{pick_values, with_objective_metrics, ObjectiveKey};
 pub use objective::{Objective, Report, StopReason, TrialHandle};

@@ -133,7 +133,12 @@ impl Strategy for Bo {
                 state: None,
             });
         }
-        let (reason, state) = match self.model_step(ctx) {
+        let step = if ctx.directions.len() > 1 {
+            super::mobo::step(&self.config, &self.encoder, ctx)
+        } else {
+            self.model_step(ctx)
+        };
+        let (reason, state) = match step {
             Ok((a, state)) if !ctx.seen(&a) || self.config.noisy => {
                 return Ok(Proposal {
                     params: a,

@@ -15,6 +15,7 @@ use crate::TunerError;
 
 mod bo;
 mod evolution;
+mod mobo;
 mod random;
 mod reinforce;
 

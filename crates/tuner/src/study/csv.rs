@@ -1,5 +1,7 @@
 //! CSV, the exchange format: one row per trial, columns
 //! `trial,state,value,param_<name>...,metric_<name>...,[step,]source,started_at,finished_at,duration_s,suggest_s,error`.
+//! `pareto`, present in a study of several objectives (before `source`), is `1` for the
+//! complete trials on the current non-dominated front and `0` for the others.
 //! `step`, present when some trial reported intermediate values, is each trial's last
 //! reported step (for a pruned trial, the step its `value` was reported at).
 //! Times are ISO 8601 (RFC 3339, UTC, milliseconds). Empty cells: an inactive parameter, a
@@ -12,7 +14,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use crate::space::{format_float, Space};
-use crate::trial::{Source, Trial, TrialState};
+use crate::trial::{Direction, Source, Trial, TrialState};
 use crate::TunerError;
 
 /// The fixed columns after the metrics.
@@ -42,8 +44,19 @@ pub fn metric_names(trials: &[Trial]) -> Vec<String> {
     names
 }
 
-/// Writes the trials as CSV.
+/// Writes the trials of a single-objective study as CSV.
 pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result<(), csv::Error> {
+    write_study(space, &[], trials, out)
+}
+
+/// Writes the trials as CSV, with a `pareto` column when `directions` has several objectives.
+pub fn write_study<W: Write>(
+    space: &Space,
+    directions: &[Direction],
+    trials: &[Trial],
+    out: W,
+) -> Result<(), csv::Error> {
+    let front = (directions.len() > 1).then(|| crate::pareto::front_of(trials, directions));
     let metrics = metric_names(trials);
     let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<String> = vec!["trial".into(), "state".into(), "value".into()];
@@ -53,10 +66,13 @@ pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result
     if steps {
         header.push("step".into());
     }
+    if front.is_some() {
+        header.push("pareto".into());
+    }
     header.push("source".into());
     header.extend(TAIL.iter().map(|s| s.to_string()));
     w.write_record(&header)?;
-    for t in trials {
+    for (i, t) in trials.iter().enumerate() {
         let mut row: Vec<String> = vec![
             t.number.to_string(),
             t.state.name().into(),
@@ -77,6 +93,9 @@ pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result
         if steps {
             row.push(t.last_step().map(|s| s.to_string()).unwrap_or_default());
         }
+        if let Some(f) = &front {
+            row.push(if f[i] { "1" } else { "0" }.into());
+        }
         row.push(t.source.text());
         row.push(time(t.started_at));
         row.push(time(t.finished_at));
@@ -95,7 +114,12 @@ pub fn write_trials<W: Write>(space: &Space, trials: &[Trial], out: W) -> Result
 
 /// Writes the study's CSV atomically: to a temporary file beside `path`, then renamed over it,
 /// so a reader (or an interruption) never sees half a file.
-pub fn write_atomic(space: &Space, trials: &[Trial], path: &Path) -> Result<(), TunerError> {
+pub fn write_atomic(
+    space: &Space,
+    directions: &[Direction],
+    trials: &[Trial],
+    path: &Path,
+) -> Result<(), TunerError> {
     let io = |source: std::io::Error| TunerError::Io {
         path: path.display().to_string(),
         source,
@@ -112,7 +136,8 @@ pub fn write_atomic(space: &Space, trials: &[Trial], path: &Path) -> Result<(), 
     {
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         let mut buf = Vec::new();
-        write_trials(space, trials, &mut buf).map_err(|e| io(std::io::Error::other(e)))?;
+        write_study(space, directions, trials, &mut buf)
+            .map_err(|e| io(std::io::Error::other(e)))?;
         f.write_all(&buf).map_err(io)?;
         f.sync_all().map_err(io)?;
     }
@@ -322,6 +347,36 @@ pub fn read_trials(space: &Space, path: &Path) -> Result<Vec<Trial>, TunerError>
             error,
             strategy_state: None,
         });
+    }
+    Ok(trials)
+}
+
+/// [`read_trials`] for a study of several objectives: each complete trial's values are read
+/// from the columns of `keys` (`value` is the `value` column, any other key `metric_KEY`). A
+/// complete trial without one of them is an error that names the trial and the key.
+pub fn read_trials_keys(
+    space: &Space,
+    path: &Path,
+    keys: &[String],
+) -> Result<Vec<Trial>, TunerError> {
+    let mut trials = read_trials(space, path)?;
+    for t in trials.iter_mut() {
+        let value = t.values.first().copied();
+        if t.state != TrialState::Complete {
+            continue;
+        }
+        let values = crate::run::pick_values(keys, value, &t.metrics, &[]).map_err(|reason| {
+            TunerError::Csv {
+                path: path.display().to_string(),
+                line: 0,
+                reason: format!(
+                    "trial {}: {}",
+                    t.number,
+                    reason.replace("the output has", "the row has")
+                ),
+            }
+        })?;
+        t.values = values;
     }
     Ok(trials)
 }

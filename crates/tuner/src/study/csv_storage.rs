@@ -22,6 +22,12 @@ impl CsvStorage {
     /// file records as running (the run that wrote it stopped before they finished) are put
     /// back in the queue.
     pub fn open(record: StudyRecord, path: &Path) -> Result<Self, TunerError> {
+        if record.directions.len() > 1 {
+            return Err(TunerError::Storage {
+                url: path.display().to_string(),
+                reason: "a CSV file holds single-objective studies; keep a study of several objectives in sqlite:PATH or PostgreSQL".into(),
+            });
+        }
         let mut memory = MemoryStorage::new(record);
         if path.exists() {
             let mut trials = read_trials(&memory.study().space, path)?;
@@ -55,6 +61,7 @@ impl CsvStorage {
     fn save(&self) -> Result<(), TunerError> {
         write_atomic(
             &self.memory.study().space,
+            &self.memory.study().directions,
             self.memory.trials_ref(),
             &self.path,
         )
