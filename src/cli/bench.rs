@@ -25,12 +25,15 @@ use super::tables::{Observe, Pick};
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Problems, comma-separated: branin, hartmann3, hartmann6, ackley<d>,
-    /// shiftedackley<d>, rosenbrock<d>, mixed, a table problem, or a learning-curve problem
+    /// shiftedackley<d>, rosenbrock<d>, mixed, a table problem, a two-objective table problem
+    /// (nb201-latency, nb201-params: the curves' `best` is the normalized hypervolume so far,
+    /// `regret` 1 minus it), or a learning-curve problem
     /// lc-<hartmann6|shiftedackley6|rosenbrock6>-<rank|cross> (27 steps a trial; --trials is
     /// then the budget in full trials' steps, default 20).
     #[arg(long, value_delimiter = ',', default_value = "branin")]
     problem: Vec<String>,
-    /// Strategies, comma-separated: bo, random, sobol, evolution, reinforce.
+    /// Strategies, comma-separated: bo, random, sobol, evolution, reinforce (and bo-parego:
+    /// `bo` with ParEGO instead of EHVI on the multi-objective problems).
     #[arg(long, value_delimiter = ',', default_value = "bo,random")]
     strategy: Vec<String>,
     /// Tables for the table problems (nb201, hpobench-mlp, fcnet), comma-separated; each table
@@ -205,8 +208,9 @@ fn test_problem(name: &str) -> Option<BenchProblem> {
 pub fn problem(name: &str) -> Result<BenchProblem> {
     test_problem(name).with_context(|| {
         format!(
-            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, {}, {})",
+            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, {}, {}, {})",
             super::tables::names().join(", "),
+            super::mobench::names().join(", "),
             super::learning::names().join(", ")
         )
     })
@@ -219,6 +223,7 @@ enum Task {
         Arc<super::learning::LcProblem>,
         Option<Arc<dyn nasbo::tuner::prune::Pruner>>,
     ),
+    Multi(Arc<super::mobench::MoProblem>),
 }
 
 /// One point of a curve.
@@ -332,8 +337,20 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         .filter(|p| super::tables::is_table_problem(p))
         .collect();
     let mut used = vec![false; args.table.len()];
+    let mut multi: Vec<Arc<super::mobench::MoProblem>> = Vec::new();
     for p in &args.problem {
-        if super::tables::is_table_problem(p) {
+        if super::mobench::is_mo(p) {
+            if args.table.is_empty() {
+                let t = super::tables::default_table("nb201").expect("known table problem");
+                multi.push(Arc::new(super::mobench::MoProblem::load(p, &t)?));
+            }
+            for (i, t) in args.table.iter().enumerate() {
+                if super::tables::fits("nb201", t)? {
+                    multi.push(Arc::new(super::mobench::MoProblem::load(p, t)?));
+                    used[i] = true;
+                }
+            }
+        } else if super::tables::is_table_problem(p) {
             if args.table.is_empty() {
                 let t = super::tables::default_table(p).expect("known table problem");
                 problems.push(Arc::new(super::tables::load(p, &t, observe, pick)?));
@@ -386,7 +403,16 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         .strategy
         .iter()
         .map(|s| {
-            StrategyKind::parse(s)
+            // `bo-parego`: `bo` with ParEGO's scalarizations in a study of several objectives.
+            let parego = s == "bo-parego";
+            StrategyKind::parse(if parego { "bo" } else { s })
+                .map(|k| match k {
+                    StrategyKind::Bo(c) if parego => StrategyKind::Bo(BoConfig {
+                        multi: nasbo::tuner::MultiObjective::Parego,
+                        ..c
+                    }),
+                    k => k,
+                })
                 .map(|k| match k {
                     StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig {
                         boundary_prior: args.boundary_prior,
@@ -408,6 +434,13 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         for (sname, s) in &strategies {
             for seed in 0..args.seeds {
                 tasks.push((Task::Plain(p.clone()), sname.clone(), s.clone(), seed));
+            }
+        }
+    }
+    for p in &multi {
+        for (sname, s) in &strategies {
+            for seed in 0..args.seeds {
+                tasks.push((Task::Multi(p.clone()), sname.clone(), s.clone(), seed));
             }
         }
     }
@@ -446,6 +479,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                         p.name.clone(),
                         run_one(p, &s, seed, args.trials.unwrap_or(p.budget)),
                     ),
+                    Task::Multi(p) => (
+                        p.name.clone(),
+                        super::mobench::run_one(p, &s, seed, args.trials.unwrap_or(100)),
+                    ),
                     Task::Curves(p, pruner) => (
                         p.name.clone(),
                         super::learning::run_one(
@@ -476,6 +513,11 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let runs: super::curves::Runs = results.into_iter().collect::<Result<_>>()?;
     super::curves::write_curves(&args.out, &runs)?;
     println!("{}", super::curves::summary(&runs));
+    if !multi.is_empty() {
+        let n = args.trials.unwrap_or(100);
+        let at: Vec<usize> = [n / 2, n].into_iter().filter(|&k| k > 0).collect();
+        println!("{}", super::mobench::summary(&runs, &at));
+    }
     let plot = args
         .plot
         .clone()

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod curves;
 pub mod learning;
+pub mod mobench;
 pub mod nas;
 pub mod progress;
 pub mod report;

@@ -139,13 +139,25 @@ pub fn default_table(name: &str) -> Option<std::path::PathBuf> {
 }
 
 /// The file, decompressed on the fly when it ends in `.gz`.
-fn open(path: &Path) -> Result<Box<dyn Read>> {
+/// Reads a table, gzipped or not.
+pub fn open(path: &Path) -> Result<Box<dyn Read>> {
     let f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::GzDecoder::new(std::io::BufReader::new(f)))
     } else {
         Box::new(std::io::BufReader::new(f))
     })
+}
+
+/// A table's name in the curves: its file name without `.csv` or `.csv.gz`.
+pub fn stem(path: &Path) -> String {
+    path.file_name()
+        .map(|s| {
+            s.to_string_lossy()
+                .replace(".csv.gz", "")
+                .replace(".csv", "")
+        })
+        .unwrap_or_default()
 }
 
 /// Whether the table at `path` has every column the problem `name` needs.
@@ -301,14 +313,7 @@ pub fn load(
             None => Some(m),
         });
     let worst = worst.unwrap_or(optimum);
-    let stem = path
-        .file_name()
-        .map(|s| {
-            s.to_string_lossy()
-                .replace(".csv.gz", "")
-                .replace(".csv", "")
-        })
-        .unwrap_or_default();
+    let stem = stem(path);
     let g2 = grids.clone();
     let observe = observe.unwrap_or(kind.observe);
     Ok(BenchProblem {

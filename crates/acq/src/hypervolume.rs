@@ -386,7 +386,8 @@ mod tests {
 
     #[test]
     fn matches_monte_carlo_in_two_and_three_objectives() {
-        let cases: Vec<(Vec<Vec<f64>>, Vec<f64>, Vec<f64>, Vec<f64>)> = vec![
+        type Case = (Vec<Vec<f64>>, Vec<f64>, Vec<f64>, Vec<f64>);
+        let cases: Vec<Case> = vec![
             (
                 vec![
                     vec![1.0, 3.0],

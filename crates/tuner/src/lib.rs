@@ -52,7 +52,7 @@ pub mod study;
 pub mod testfns;
 mod trial;
 
-pub use bo::{BoConfig, MeanLevel, OutputWarp, PrunedAs};
+pub use bo::{BoConfig, MeanLevel, MultiObjective, OutputWarp, PrunedAs};
 pub use error::TunerError;
 pub use space::{Assignment, Condition, Param, ParamKind, Space, Value};
 pub use strategy::{

@@ -187,6 +187,7 @@ pub fn crowding(points: &[Vec<f64>], members: &[usize]) -> Vec<f64> {
         return dist;
     };
     let k = points[first].len();
+    #[allow(clippy::needless_range_loop)] // j indexes the objectives of several points
     for j in 0..k {
         let mut order: Vec<usize> = (0..m).collect();
         order.sort_by(|&a, &b| points[members[a]][j].total_cmp(&points[members[b]][j]));

@@ -115,8 +115,11 @@ fn parse_line(line: &str) -> Result<Parsed, String> {
     Ok(Parsed { value, metrics })
 }
 
+/// An output line's value, if it has one, and its numeric keys.
+type ValueAndMetrics = (Option<f64>, Vec<(String, f64)>);
+
 /// A number, or a JSON object with an optional `"value"` and other numeric keys.
-fn parse_any(line: &str) -> Result<(Option<f64>, Vec<(String, f64)>), String> {
+fn parse_any(line: &str) -> Result<ValueAndMetrics, String> {
     let short: String = line.chars().take(120).collect();
     if let Ok(v) = line.parse::<f64>() {
         if !v.is_finite() {
