@@ -36,16 +36,58 @@ struct BoState {
     gp: Vec<f64>,
 }
 
-impl BoState {
-    /// The state of the most recent trial that has one.
-    fn latest(ctx: &Context<'_>) -> Option<Vec<f64>> {
-        ctx.trials
-            .iter()
-            .rev()
-            .filter_map(|t| t.strategy_state.as_deref())
-            .find_map(|s| serde_json::from_str::<BoState>(s).ok())
-            .map(|s| s.gp)
+/// The most recent state of type `T` kept with a trial ([`crate::Trial::strategy_state`]).
+pub(super) fn latest_state<T: serde::de::DeserializeOwned>(ctx: &Context<'_>) -> Option<T> {
+    ctx.trials
+        .iter()
+        .rev()
+        .filter_map(|t| t.strategy_state.as_deref())
+        .find_map(|s| serde_json::from_str::<T>(s).ok())
+}
+
+/// The acquisition optimizer's settings for trial `ctx.number`: seeded by the study and the
+/// trial; duplicates allowed for a noisy objective.
+pub(super) fn optimizer_for(config: &BoConfig, ctx: &Context<'_>) -> nasbo_acq::OptimizerConfig {
+    let mut optimizer = config.optimizer.clone();
+    optimizer.seed = optimizer.seed ^ ctx.seed ^ (ctx.number as u64).wrapping_mul(0x9E37_79B9);
+    if config.noisy {
+        optimizer.duplicates = nasbo_acq::Duplicates::Allow;
     }
+    optimizer
+}
+
+/// The point that maximizes the configured acquisition function of one fitted model (its
+/// data's pending points as fantasies, its evaluated points excluded).
+pub(super) fn propose_one(
+    config: &BoConfig,
+    enc: &Encoder,
+    fitted: &crate::bo::StudyModel,
+    ctx: &Context<'_>,
+) -> Result<Vec<f64>, TunerError> {
+    let model = fitted.surrogate();
+    let domain: Domain = enc.domain()?;
+    let optimizer = optimizer_for(config, ctx);
+    let canon = |v: &mut [f64]| enc.impute(v);
+    let req = ProposalRequest {
+        kind: config.acquisition,
+        incumbent: if config.noisy {
+            Incumbent::BestPosteriorMean
+        } else {
+            Incumbent::BestObserved
+        },
+        domain: &domain,
+        config: &optimizer,
+        q: 1,
+        pending: &fitted.data().pending,
+        evaluated: &fitted.data().xs,
+        fantasy: config.fantasy,
+        canonicalize: if enc.has_conditions() {
+            Some(&canon)
+        } else {
+            None
+        },
+    };
+    Ok(propose(&model, &req)?.remove(0).x)
 }
 
 impl Bo {
@@ -74,39 +116,11 @@ impl Bo {
         );
         let options = FitOptions {
             seed: ctx.seed ^ ctx.number as u64,
-            warm_start: BoState::latest(ctx),
+            warm_start: latest_state::<BoState>(ctx).map(|s| s.gp),
         };
         let fitted = fit_data(enc.clone(), data, ctx.direction, &self.config, &options)?;
-        let model = fitted.surrogate();
-        let (xs, pending) = (&fitted.data().xs, &fitted.data().pending);
-        let domain: Domain = enc.domain()?;
-        let mut optimizer = self.config.optimizer.clone();
-        optimizer.seed = optimizer.seed ^ ctx.seed ^ (ctx.number as u64).wrapping_mul(0x9E37_79B9);
-        if self.config.noisy {
-            optimizer.duplicates = nasbo_acq::Duplicates::Allow;
-        }
-        let canon = |v: &mut [f64]| enc.impute(v);
-        let req = ProposalRequest {
-            kind: self.config.acquisition,
-            incumbent: if self.config.noisy {
-                Incumbent::BestPosteriorMean
-            } else {
-                Incumbent::BestObserved
-            },
-            domain: &domain,
-            config: &optimizer,
-            q: 1,
-            pending,
-            evaluated: xs,
-            fantasy: self.config.fantasy,
-            canonicalize: if enc.has_conditions() {
-                Some(&canon)
-            } else {
-                None
-            },
-        };
-        let cand = propose(&model, &req)?;
-        let a = enc.decode(&cand[0].x);
+        let x = propose_one(&self.config, &enc, &fitted, ctx)?;
+        let a = enc.decode(&x);
         let state = BoState {
             gp: fitted.warm_start_params(),
         };

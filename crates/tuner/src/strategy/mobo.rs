@@ -5,10 +5,7 @@
 use std::sync::Arc;
 
 use nalgebra::{DMatrix, DVector};
-use nasbo_acq::{
-    optimize_with, propose, Domain, Duplicates, Incumbent, LogExpectedHypervolumeImprovement,
-    ProposalRequest, Surrogate,
-};
+use nasbo_acq::{optimize_with, Domain, LogExpectedHypervolumeImprovement, Surrogate};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -25,17 +22,6 @@ use crate::TunerError;
 #[derive(Serialize, Deserialize)]
 struct MoState {
     gps: Vec<Vec<f64>>,
-}
-
-impl MoState {
-    fn latest(ctx: &Context<'_>) -> Option<Vec<Vec<f64>>> {
-        ctx.trials
-            .iter()
-            .rev()
-            .filter_map(|t| t.strategy_state.as_deref())
-            .find_map(|s| serde_json::from_str::<MoState>(s).ok())
-            .map(|s| s.gps)
-    }
 }
 
 /// The trials as rows of objective values ("larger is better"), aligned across objectives:
@@ -106,13 +92,11 @@ pub(super) fn step(
     ctx: &Context<'_>,
 ) -> Result<(Assignment, String), TunerError> {
     let rows = Rows::new(enc, ctx);
-    let warm = MoState::latest(ctx).unwrap_or_default();
+    let warm = super::bo::latest_state::<MoState>(ctx)
+        .map(|s| s.gps)
+        .unwrap_or_default();
     let domain: Domain = enc.domain()?;
-    let mut optimizer = config.optimizer.clone();
-    optimizer.seed = optimizer.seed ^ ctx.seed ^ (ctx.number as u64).wrapping_mul(0x9E37_79B9);
-    if config.noisy {
-        optimizer.duplicates = Duplicates::Allow;
-    }
+    let optimizer = super::bo::optimizer_for(config, ctx);
     let options = |j: usize| FitOptions {
         seed: ctx.seed ^ ctx.number as u64 ^ (j as u64).wrapping_mul(0xA24B_AED4_963E_E407),
         warm_start: warm.get(j).cloned(),
@@ -141,23 +125,7 @@ pub(super) fn step(
         MultiObjective::Parego => {
             let data = parego_data(&rows, ctx);
             let fitted = fit_data(enc.clone(), data, Direction::Maximize, config, &options(0))?;
-            let model = fitted.surrogate();
-            let req = ProposalRequest {
-                kind: config.acquisition,
-                incumbent: if config.noisy {
-                    Incumbent::BestPosteriorMean
-                } else {
-                    Incumbent::BestObserved
-                },
-                domain: &domain,
-                config: &optimizer,
-                q: 1,
-                pending: &rows.pending,
-                evaluated: &rows.xs,
-                fantasy: config.fantasy,
-                canonicalize: enc.has_conditions().then_some(&canon as _),
-            };
-            let x = propose(&model, &req)?.remove(0).x;
+            let x = super::bo::propose_one(config, enc, &fitted, ctx)?;
             (x, vec![fitted.warm_start_params()])
         }
     };
