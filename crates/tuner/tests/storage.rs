@@ -128,14 +128,15 @@ fn conformance(mut s: Box<dyn Storage>, reopen: &dyn Fn() -> Option<Box<dyn Stor
     let trials = s.trials().unwrap();
     assert_eq!(trials[3].state, TrialState::Queued);
     assert!(trials[3].error.as_deref().unwrap().contains("worker lost"));
-    // Heartbeats keep a trial alive.
+    // Heartbeats keep a trial alive: 1.5 s in all, past the 4 × 300 ms after which a silent
+    // trial is lost, with a heartbeat every 150 ms (a margin of about 1 s for a loaded machine).
     let t = s
-        .reserve(Some(Duration::from_millis(60)), &mut |_| {
+        .reserve(Some(Duration::from_millis(300)), &mut |_| {
             Ok(Reservation::Claim(3))
         })
         .unwrap();
-    for _ in 0..6 {
-        std::thread::sleep(Duration::from_millis(50));
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(150));
         s.heartbeat(&[t.number]).unwrap();
         assert!(s.requeue_lost().unwrap().is_empty());
     }

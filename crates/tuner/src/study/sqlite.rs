@@ -67,12 +67,42 @@ fn connect(path: &Path, url: &str, create: bool) -> Result<Connection, TunerErro
             ),
         ));
     }
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(|e| err(url, e))?;
+    set_wal(&conn, url)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(|e| err(url, e))?;
     migrate(&conn, url)?;
     Ok(conn)
+}
+
+/// Puts the database in WAL mode, unless it is already. Switching the mode takes an exclusive
+/// lock for which SQLite does not call the busy handler, so several workers opening a new
+/// database at once retry here (for as long as the busy timeout) instead of failing with
+/// "database is locked".
+fn set_wal(conn: &Connection, url: &str) -> Result<(), TunerError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut wait = Duration::from_millis(5);
+    loop {
+        let attempt = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+            .and_then(|mode| {
+                if mode.eq_ignore_ascii_case("wal") {
+                    Ok(())
+                } else {
+                    conn.pragma_update(None, "journal_mode", "WAL")
+                }
+            });
+        match attempt {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_millis(200));
+            }
+            Err(e) => return Err(err(url, e)),
+        }
+    }
 }
 
 /// Brings the schema to [`super::SCHEMA_VERSION`] (creating it in an empty database).
