@@ -7,6 +7,12 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 
+/// mimalloc keeps freed pages for reuse: training allocates and frees tensors of the same
+/// sizes every step, and with the system allocator a good share of a CNN's step went to page
+/// faults on fresh memory (docs/benchmarks.md §5).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "nasbo",

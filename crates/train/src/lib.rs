@@ -24,6 +24,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod cpu;
 pub mod data;
 mod error;
 pub mod net;

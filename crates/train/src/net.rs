@@ -127,6 +127,22 @@ pub struct Network {
     activations: u64,
 }
 
+/// 2×2 max pooling with stride 2. On the CPU [`crate::cpu::max_pool2x2`]; elsewhere two max
+/// reductions over a reshaped view, whose backward gives each window's maximum the whole
+/// gradient (candle 0.11's `max_pool2d` backward scales it by 1/4).
+fn max_pool(x: &Tensor) -> candle_core::Result<Tensor> {
+    if x.device().is_cpu() {
+        return crate::cpu::max_pool2x2(x);
+    }
+    let (n, c, h, w) = x.dims4()?;
+    let (oh, ow) = (h / 2, w / 2);
+    x.narrow(2, 0, 2 * oh)?
+        .narrow(3, 0, 2 * ow)?
+        .reshape((n, c, oh, 2, ow, 2))?
+        .max(5)?
+        .max(3)
+}
+
 fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(-bound..bound)).collect()
 }
@@ -160,13 +176,25 @@ fn conv(rng: &mut ChaCha8Rng, cin: usize, cout: usize, dev: &Device) -> Result<L
 }
 
 impl Layer {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
-            Layer::Dense { w, b } => x.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor()),
+    /// The layer's output, through a ReLU when `relu`. On the CPU a convolution is
+    /// [`crate::cpu::conv3x3`] (bias and ReLU fused); elsewhere candle's `conv2d`.
+    fn forward(&self, x: &Tensor, relu: bool) -> candle_core::Result<Tensor> {
+        let y = match self {
+            Layer::Dense { w, b } => x
+                .matmul(&w.as_tensor().t()?)?
+                .broadcast_add(b.as_tensor())?,
+            Layer::Conv { w, b } if x.device().is_cpu() => {
+                return crate::cpu::conv3x3(x, w.as_tensor(), b.as_tensor(), relu)
+            }
             Layer::Conv { w, b } => {
                 let y = x.conv2d(w.as_tensor(), 1, 1, 1, 1)?;
-                y.broadcast_add(&b.as_tensor().reshape((1, (), 1, 1))?)
+                y.broadcast_add(&b.as_tensor().reshape((1, (), 1, 1))?)?
             }
+        };
+        if relu {
+            y.relu()
+        } else {
+            Ok(y)
         }
     }
     fn vars(&self) -> [&Var; 2] {
@@ -322,21 +350,21 @@ impl Network {
             Some((c, hh, ww)) => x.reshape(((), c, hh, ww))?,
             None => x.clone(),
         };
-        h = self.stem.forward(&h)?.relu()?;
+        h = self.stem.forward(&h, true)?;
         for b in &self.blocks {
             h = match b {
-                Block::Dense(l) | Block::Conv(l) => l.forward(&h)?.relu()?,
-                Block::DenseSkip(l) => (&h + l.forward(&h)?.relu()?)?,
+                Block::Dense(l) | Block::Conv(l) => l.forward(&h, true)?,
+                Block::DenseSkip(l) => (&h + l.forward(&h, true)?)?,
                 Block::ConvPool(l, pool) => {
-                    let y = l.forward(&h)?.relu()?;
+                    let y = l.forward(&h, true)?;
                     if *pool {
-                        y.max_pool2d(2)?
+                        max_pool(&y)?
                     } else {
                         y
                     }
                 }
                 Block::ConvSkip(a, c) => {
-                    let y = c.forward(&a.forward(&h)?.relu()?)?;
+                    let y = c.forward(&a.forward(&h, true)?, false)?;
                     (&h + y)?.relu()?
                 }
             };
@@ -345,6 +373,6 @@ impl Network {
         if self.image.is_some() {
             h = h.mean(D::Minus1)?.mean(D::Minus1)?;
         }
-        self.head.forward(&h)
+        self.head.forward(&h, false)
     }
 }

@@ -205,3 +205,42 @@ fn shipped_data_sets_load() {
         .to_string()
         .contains("not a built-in data set"));
 }
+
+/// Real digits, real training: each block kind reaches 95 % test accuracy on a fixed seed (the
+/// CNNs through the CPU kernels of `nasbo_train::cpu`), and a second run with that seed gives
+/// the same numbers.
+#[test]
+fn digits_train_to_95_percent_reproducibly() {
+    let ds = data::load("digits").unwrap();
+    let splits = data::split(&ds, None, 0.2, 0.2, 0).unwrap();
+    let config = TrainConfig {
+        learning_rate: 0.01,
+        weight_decay: 1e-4,
+        batch_size: 32,
+        epochs: 15,
+        optimizer: OptimizerKind::AdamW,
+        schedule: Schedule::Cosine,
+        seed: 3,
+    };
+    for conn in [Connection::Pool, Connection::Skip, Connection::Conv] {
+        let arch = ArchConfig {
+            depth: 2,
+            width: 24,
+            connections: vec![conn],
+            dropout: 0.0,
+        };
+        let r = train(&splits, &arch, &config, &Device::Cpu, |_| true).unwrap();
+        assert!(
+            r.test_accuracy >= 0.95,
+            "{conn:?}: test accuracy {}",
+            r.test_accuracy
+        );
+        let again = train(&splits, &arch, &config, &Device::Cpu, |_| true).unwrap();
+        assert_eq!(r.epochs, again.epochs, "{conn:?}");
+        assert_eq!(r.test_accuracy, again.test_accuracy, "{conn:?}");
+        println!(
+            "{conn:?}: val {} test {} in {:.2} s",
+            r.val_accuracy, r.test_accuracy, r.train_seconds
+        );
+    }
+}
