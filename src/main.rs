@@ -32,6 +32,9 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Search architectures and training settings of a network on a data set, with candle.
     Nas(cli::nas::NasArgs),
+    /// Train one configuration (a trial's parameters as JSON) and save its weights as
+    /// safetensors; prints a JSON summary as its last line.
+    Train(cli::train::TrainArgs),
     /// Reserve the next trial of a study and print it as JSON: {"trial": N, "params": {...}}.
     Ask(cli::storage::AskArgs),
     /// Record the result of a trial reserved with `nasbo ask`.
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Tune(args) => cli::tune::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Nas(args) => cli::nas::run(args),
+        Command::Train(args) => cli::train::run(args),
         Command::Ask(args) => cli::storage::ask(args),
         Command::Tell(args) => cli::storage::tell(args),
         Command::Export(args) => cli::storage::export(args),

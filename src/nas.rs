@@ -159,8 +159,8 @@ fn get<'a>(space: &Space, a: &'a Assignment, name: &str) -> Option<&'a Value> {
     space.index(name).and_then(|i| a[i].as_ref())
 }
 
-fn num(space: &Space, a: &Assignment, name: &str) -> Option<f64> {
-    match get(space, a, name)? {
+fn as_num(v: &Value) -> Option<f64> {
+    match v {
         Value::Cat(s) => s.parse().ok(),
         v => v.as_f64(),
     }
@@ -174,10 +174,107 @@ pub fn configs(
     epochs: usize,
     seed: u64,
 ) -> Result<(ArchConfig, TrainConfig), String> {
-    let need = |name: &str| {
-        num(space, a, name).ok_or_else(|| format!("the space has no numeric parameter `{name}`"))
+    configs_from(&|name| get(space, a, name), epochs, seed)
+}
+
+/// The training run of a trial's parameters given as the JSON object that `nasbo nas` prints
+/// (`{"depth":2,"width":16,"connection":"pool","lr":0.005,...}`), for `nasbo train`. Names are
+/// those of [`PARAMS`]; numbers may be given as strings (`"batch_size":"32"`, as a
+/// categorical prints them); `null` is an absent (inactive) parameter. `epochs` overrides an
+/// `epochs` parameter. The error names the parameter. Ranges are checked by
+/// [`ArchConfig::check`] and [`TrainConfig::check`].
+pub fn configs_from_json(
+    params: &serde_json::Value,
+    epochs: Option<usize>,
+    default_epochs: usize,
+    seed: u64,
+) -> Result<(ArchConfig, TrainConfig), String> {
+    let serde_json::Value::Object(m) = params else {
+        return Err(format!(
+            "expected a JSON object of parameters, like {{\"depth\":2,\"width\":16,\"lr\":0.01}}, got {params}"
+        ));
     };
-    let connection = match get(space, a, "connection") {
+    let mut values = std::collections::BTreeMap::new();
+    for (k, v) in m {
+        if !PARAMS.contains(&k.as_str()) {
+            return Err(format!(
+                "unknown parameter `{k}`; the parameters are {}",
+                PARAMS.join(", ")
+            ));
+        }
+        let value = match v {
+            serde_json::Value::Null => continue,
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::Cat(s.clone()),
+            other => return Err(format!("`{k}`: expected a number or a string, got {other}")),
+        };
+        let textual = matches!(k.as_str(), "connection" | "optimizer");
+        if textual && !matches!(value, Value::Cat(_)) {
+            return Err(format!("`{k}`: expected a string, got {v}"));
+        }
+        if !textual && !as_num(&value).is_some_and(f64::is_finite) {
+            return Err(format!("`{k}`: expected a number, got {v}"));
+        }
+        if matches!(k.as_str(), "depth" | "width" | "batch_size" | "epochs") {
+            let x = as_num(&value).unwrap_or(f64::NAN);
+            if !(x.fract() == 0.0 && (1.0..=1e9).contains(&x)) {
+                return Err(format!("`{k}`: {v} is not a positive whole number"));
+            }
+        }
+        values.insert(k.clone(), value);
+    }
+    for required in ["depth", "width", "lr"] {
+        if !values.contains_key(required) {
+            return Err(format!("missing parameter `{required}`"));
+        }
+    }
+    let default = values
+        .get("epochs")
+        .and_then(as_num)
+        .map_or(default_epochs, |e| e as usize);
+    if epochs.is_some() {
+        values.remove("epochs");
+    }
+    configs_from(&|name| values.get(name), epochs.unwrap_or(default), seed)
+}
+
+/// Checks the ranges of a configuration from [`configs_from_json`], naming the parameter as
+/// the JSON does (`lr`, not the trainer's `learning_rate`).
+pub fn check_ranges(arch: &ArchConfig, config: &TrainConfig, image: bool) -> Result<(), String> {
+    let renamed = |e: crate::train::TrainError| match e {
+        crate::train::TrainError::Config {
+            name,
+            value,
+            reason,
+        } => {
+            let name = match name {
+                "learning_rate" => "lr",
+                "connections" => "connection",
+                n => n,
+            };
+            format!("`{name}` = {value}: {reason}")
+        }
+        e => e.to_string(),
+    };
+    arch.check(image).map_err(renamed)?;
+    config.check().map_err(renamed)
+}
+
+type Lookup<'a> = dyn Fn(&str) -> Option<&'a Value> + 'a;
+
+fn configs_from<'a>(
+    get: &Lookup<'a>,
+    epochs: usize,
+    seed: u64,
+) -> Result<(ArchConfig, TrainConfig), String> {
+    let num = |name: &str| get(name).and_then(as_num);
+    let need = |name: &str| {
+        num(name).ok_or_else(|| format!("the space has no numeric parameter `{name}`"))
+    };
+    let connection = match get("connection") {
         Some(Value::Cat(c)) => Connection::parse(c)
             .ok_or_else(|| format!("unknown connection `{c}` (conv, dense, pool, skip)"))?,
         _ => Connection::Conv,
@@ -186,11 +283,11 @@ pub fn configs(
         depth: need("depth")? as usize,
         width: need("width")? as usize,
         connections: vec![connection],
-        dropout: num(space, a, "dropout").unwrap_or(0.0),
+        dropout: num("dropout").unwrap_or(0.0),
     };
-    let optimizer = match get(space, a, "optimizer") {
+    let optimizer = match get("optimizer") {
         Some(Value::Cat(o)) if o == "sgd" => OptimizerKind::Sgd {
-            momentum: num(space, a, "momentum").unwrap_or(0.9),
+            momentum: num("momentum").unwrap_or(0.9),
         },
         Some(Value::Cat(o)) if o != "adamw" => {
             return Err(format!("unknown optimizer `{o}` (adamw, sgd)"))
@@ -199,9 +296,9 @@ pub fn configs(
     };
     let config = TrainConfig {
         learning_rate: need("lr")?,
-        weight_decay: num(space, a, "weight_decay").unwrap_or(0.0),
-        batch_size: num(space, a, "batch_size").unwrap_or(64.0) as usize,
-        epochs: num(space, a, "epochs").map_or(epochs, |e| e as usize),
+        weight_decay: num("weight_decay").unwrap_or(0.0),
+        batch_size: num("batch_size").unwrap_or(64.0) as usize,
+        epochs: num("epochs").map_or(epochs, |e| e as usize),
         optimizer,
         schedule: Schedule::Cosine,
         seed,

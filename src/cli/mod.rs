@@ -12,6 +12,7 @@ pub mod session;
 pub mod shell;
 pub mod storage;
 pub mod tables;
+pub mod train;
 pub mod tune;
 
 /// `n thing` or `n things`.

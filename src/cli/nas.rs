@@ -276,6 +276,19 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
                 b.value().unwrap_or(f64::NAN),
                 b.metric("test_accuracy").unwrap_or(f64::NAN)
             );
+            // A space's own `epochs` parameter is in the JSON and must not be overridden.
+            let epochs_flag = match opened.study.space().index("epochs") {
+                Some(_) => String::new(),
+                None => format!(" --epochs {epochs}"),
+            };
+            println!(
+                "retrain it and keep its weights: nasbo train --dataset {} --params {}{epochs_flag} \
+                 --seed {} --split-seed {} --out best.safetensors",
+                shell_word(&args.dataset),
+                shell_word(&opened.study.space().to_json(&b.params).to_string()),
+                args.seed.wrapping_add(b.number as u64),
+                args.seed
+            );
         }
         None => println!("no trial completed"),
     }
@@ -283,6 +296,17 @@ pub fn run(args: NasArgs) -> Result<ExitCode> {
 }
 
 /// A trial's full budget in epochs: the largest `epochs` of the space, else `--epochs`.
+/// `s` as one word for a POSIX shell: as it is when it holds only safe characters, else in
+/// single quotes.
+fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
 fn max_epochs(space: &Space, epochs: usize) -> u64 {
     space
         .index("epochs")

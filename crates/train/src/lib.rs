@@ -5,6 +5,7 @@
 //!   statistics only.
 //! - [`net`]: `depth` blocks of `width` units or channels with a connection pattern
 //!   (`conv`, `pool`, `skip`), for images and tabular data.
+//! - [`model`]: a trained network saved as safetensors with its architecture, and loaded back.
 //! - [`train()`]: AdamW or SGD with momentum, cosine schedule, weight decay, dropout; reports
 //!   validation and test accuracy, training time, parameters, FLOPs, latency and tensor memory,
 //!   and per-epoch loss and accuracy. Seeded and deterministic on CPU.
@@ -27,10 +28,11 @@
 pub mod cpu;
 pub mod data;
 mod error;
+pub mod model;
 pub mod net;
 pub mod optim;
 mod train;
 
 pub use error::TrainError;
 pub use optim::{OptimizerKind, Schedule};
-pub use train::{accuracy, device, train, EpochStats, TrainConfig, TrainReport};
+pub use train::{accuracy, device, train, train_model, EpochStats, TrainConfig, TrainReport};

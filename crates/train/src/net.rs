@@ -305,6 +305,33 @@ impl Network {
         v
     }
 
+    /// Every trainable variable with its name: `stem.weight`, `stem.bias`,
+    /// `blocks.K.weight` / `blocks.K.bias` (a residual block: `blocks.K.a.*`, `blocks.K.b.*`),
+    /// `head.weight`, `head.bias`, in the order of [`Network::vars`]. Convolution weights are
+    /// `(out, in, 3, 3)`, dense ones `(out, in)`.
+    pub fn named_vars(&self) -> Vec<(String, Var)> {
+        let mut v = Vec::new();
+        let mut push = |prefix: String, l: &Layer| {
+            let [w, b] = l.vars();
+            v.push((format!("{prefix}.weight"), w.clone()));
+            v.push((format!("{prefix}.bias"), b.clone()));
+        };
+        push("stem".into(), &self.stem);
+        for (k, b) in self.blocks.iter().enumerate() {
+            match b {
+                Block::Dense(l) | Block::DenseSkip(l) | Block::Conv(l) | Block::ConvPool(l, _) => {
+                    push(format!("blocks.{k}"), l)
+                }
+                Block::ConvSkip(a, c) => {
+                    push(format!("blocks.{k}.a"), a);
+                    push(format!("blocks.{k}.b"), c);
+                }
+            }
+        }
+        push("head".into(), &self.head);
+        v
+    }
+
     /// Number of parameters.
     pub fn parameter_count(&self) -> usize {
         self.vars().iter().map(|v| v.elem_count()).sum()

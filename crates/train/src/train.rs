@@ -197,8 +197,20 @@ pub fn train(
     arch: &ArchConfig,
     config: &TrainConfig,
     dev: &Device,
-    mut on_epoch: impl FnMut(&EpochStats) -> bool,
+    on_epoch: impl FnMut(&EpochStats) -> bool,
 ) -> Result<TrainReport, TrainError> {
+    train_model(splits, arch, config, dev, on_epoch).map(|(r, _)| r)
+}
+
+/// [`train()`], also returning the trained network (to save with [`crate::model::save`]).
+/// An empty validation split gets a validation accuracy of NaN.
+pub fn train_model(
+    splits: &Splits,
+    arch: &ArchConfig,
+    config: &TrainConfig,
+    dev: &Device,
+    mut on_epoch: impl FnMut(&EpochStats) -> bool,
+) -> Result<(TrainReport, Network), TrainError> {
     config.check()?;
     let tr = &splits.train;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -244,7 +256,11 @@ pub fn train(
             epoch,
             train_loss: loss_sum / tr.len() as f64,
             train_accuracy: correct as f64 / tr.len() as f64,
-            val_accuracy: accuracy(&net, &splits.val, 512, dev)?,
+            val_accuracy: if splits.val.is_empty() {
+                f64::NAN
+            } else {
+                accuracy(&net, &splits.val, 512, dev)?
+            },
         };
         let go_on = on_epoch(&stats);
         epochs.push(stats);
@@ -259,7 +275,7 @@ pub fn train(
     let peak = 4
         * (params * (2 + opt.state_per_param() as u64)
             + batch as u64 * (net.activations_per_example() + tr.d as u64));
-    Ok(TrainReport {
+    let report = TrainReport {
         val_accuracy: epochs.last().map_or(0.0, |e| e.val_accuracy),
         test_accuracy,
         train_seconds,
@@ -268,5 +284,6 @@ pub fn train(
         latency_per_example_s: latency,
         peak_tensor_bytes: peak,
         epochs,
-    })
+    };
+    Ok((report, net))
 }
