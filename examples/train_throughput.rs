@@ -6,6 +6,10 @@
 //! cargo run --release --example train_throughput
 //! ```
 
+// The allocator the `nasbo` binary uses.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use nasbo::train::net::{ArchConfig, Connection};
 use nasbo::train::{data, train, OptimizerKind, Schedule, TrainConfig};
 

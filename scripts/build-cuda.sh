@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds `nasbo` with `--features cuda` on a machine without a system CUDA: nvcc, the headers
+# and the libraries come from NVIDIA's PyPI wheels (CUDA 13, the version of the GPU machines'
+# driver and PyTorch environments), in a virtual environment of their own.
+#
+#   scripts/build-cuda.sh                 # writes dist/nasbo-cuda (stripped)
+#
+# Settings (environment):
+#   CUDA_COMPUTE_CAP     GPU architecture to compile the kernels for (default 90: H100/H200)
+#   CUDARC_CUDA_VERSION  CUDA version the bindings target (default 13000 — 13.0, which the
+#                        CUDA 13 driver and every 13.x library accept)
+#   NASBO_CUDA_VENV      where the wheels go (default /tmp/nasbo-cuda-venv)
+#   NVIDIA_WHEEL_VERSION the 13.x release of the wheels (default 13.0.*)
+#
+# The binary links libcuda (the driver) and loads cuBLAS, cuRAND and NVRTC at run time:
+# scripts/gpu-mnist.sh finds them on the GPU machine. A stub libcuda.so (the driver is not
+# here) satisfies the linker; the real one is the GPU machine's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-90}
+export CUDARC_CUDA_VERSION=${CUDARC_CUDA_VERSION:-13000}
+venv=${NASBO_CUDA_VENV:-/tmp/nasbo-cuda-venv}
+ver=${NVIDIA_WHEEL_VERSION:-13.0.*}
+
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+echo "cuda: installing the nvidia wheels ($ver) into $venv"
+"$venv/bin/pip" install -q "nvidia-cuda-nvcc==$ver" "nvidia-cuda-runtime==$ver" \
+  "nvidia-cuda-nvrtc==$ver" "nvidia-cublas" "nvidia-curand" "nvidia-cuda-cccl"
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+# One CUDA root, as nvcc and cudarc's build script expect it: bin/, include/, lib/.
+root=$venv/cuda-root
+rm -rf "$root" && mkdir -p "$root/bin" "$root/include" "$root/lib"
+for d in "$site"/nvidia/*/ "$site"/nvidia/cu13/*/; do
+  [ -d "$d/include" ] && cp -rs "$d/include/." "$root/include/" 2>/dev/null || true
+  [ -d "$d/lib" ] && cp -rs "$d/lib/." "$root/lib/" 2>/dev/null || true
+  [ -d "$d/bin" ] && cp -rs "$d/bin/." "$root/bin/" 2>/dev/null || true
+done
+for d in "$site"/nvidia/cu13 "$site"/nvidia/cuda_nvcc; do
+  for sub in include lib bin nvvm; do
+    [ -d "$d/$sub" ] && mkdir -p "$root/$sub" && cp -rs "$d/$sub/." "$root/$sub/" 2>/dev/null || true
+  done
+done
+command -v "$root/bin/nvcc" >/dev/null || { echo "cuda: no nvcc in the wheels under $site/nvidia"; exit 1; }
+# Unversioned names for the linker (the wheels ship libcublas.so.13 and the like).
+for f in "$root"/lib/lib*.so.*; do
+  base=${f%%.so.*}.so
+  [ -e "$base" ] || ln -s "$(basename "$f")" "$base"
+done
+# The driver library is not in any wheel: a stub with its soname.
+if [ ! -e "$root/lib/libcuda.so" ]; then
+  echo 'void cuda_stub_for_linking(void) {}' >"$root/stub.c"
+  gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$root/lib/libcuda.so" "$root/stub.c"
+fi
+
+export CUDA_ROOT=$root CUDA_PATH=$root CUDA_TOOLKIT_ROOT_DIR=$root
+export PATH=$root/bin:$PATH
+export LIBRARY_PATH=$root/lib${LIBRARY_PATH:+:$LIBRARY_PATH}
+export LD_LIBRARY_PATH=$root/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# The stub defines no driver symbols: leave them to the real libcuda at run time.
+export RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,--allow-shlib-undefined -C link-arg=-Wl,--unresolved-symbols=ignore-in-object-files"
+nvcc --version | tail -2
+echo "cuda: building (compute capability $CUDA_COMPUTE_CAP, bindings for $CUDARC_CUDA_VERSION)"
+cargo build --release --features cuda --bin nasbo --target-dir target/cuda
+mkdir -p dist
+cp target/cuda/release/nasbo dist/nasbo-cuda
+strip dist/nasbo-cuda
+ls -la dist/nasbo-cuda
