@@ -26,8 +26,10 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 echo "cuda: installing the nvidia wheels ($ver) into $venv"
-"$venv/bin/pip" install -q "nvidia-cuda-nvcc==$ver" "nvidia-cuda-runtime==$ver" \
-  "nvidia-cuda-nvrtc==$ver" "nvidia-cublas" "nvidia-curand" "nvidia-cuda-cccl"
+# Every part of the compiler at one release (nvcc's own dependencies, nvvm and crt, would
+# otherwise come at the newest, whose PTX the older ptxas and drivers refuse).
+"$venv/bin/pip" install -q "nvidia-cuda-nvcc==$ver" "nvidia-nvvm==$ver" "nvidia-cuda-crt==$ver" \
+  "nvidia-cuda-runtime==$ver" "nvidia-cuda-nvrtc==$ver" "nvidia-cublas==$ver" "nvidia-curand"
 site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 # One CUDA root, as nvcc and cudarc's build script expect it: bin/, include/, lib/.
