@@ -24,6 +24,15 @@ pub enum TrainError {
         /// What is wrong.
         reason: String,
     },
+    /// A model file that cannot be written or read back (not safetensors, not a nasbo model,
+    /// a tensor missing or of another shape).
+    #[error("model {path}: {reason}")]
+    Model {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A setting outside its range, or an architecture that does not fit the data.
     #[error("invalid setting `{name}` = {value}: {reason}")]
     Config {

@@ -40,7 +40,7 @@ use crate::net::{ArchConfig, Network};
 use crate::TrainError;
 
 fn bad(path: &Path, reason: impl Into<String>) -> TrainError {
-    TrainError::Dataset {
+    TrainError::Model {
         path: path.display().to_string(),
         reason: reason.into(),
     }

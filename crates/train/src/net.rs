@@ -132,8 +132,15 @@ pub struct Network {
 /// gradient (candle 0.11's `max_pool2d` backward scales it by 1/4).
 fn max_pool(x: &Tensor) -> candle_core::Result<Tensor> {
     if x.device().is_cpu() {
-        return crate::cpu::max_pool2x2(x);
+        crate::cpu::max_pool2x2(x)
+    } else {
+        max_pool_by_reductions(x)
     }
+}
+
+/// The device-generic pooling of [`max_pool`]: windows as two axes of a reshaped view, reduced
+/// by `max` (whose backward gives the maximum the whole gradient).
+fn max_pool_by_reductions(x: &Tensor) -> candle_core::Result<Tensor> {
     let (n, c, h, w) = x.dims4()?;
     let (oh, ow) = (h / 2, w / 2);
     x.narrow(2, 0, 2 * oh)?
@@ -401,5 +408,36 @@ impl Network {
             h = h.mean(D::Minus1)?.mean(D::Minus1)?;
         }
         self.head.forward(&h, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pooling used off the CPU (not run on a GPU here) equals the CPU kernel, value and
+    /// gradient, computed on the CPU.
+    #[test]
+    fn pooling_by_reductions_matches_the_cpu_kernel() {
+        let dev = Device::Cpu;
+        let data: Vec<f32> = (0..2 * 3 * 5 * 6)
+            .map(|i| ((i as f32 + 1.0) * 12.9898).sin())
+            .collect();
+        let x = Var::from_vec(data, (2, 3, 5, 6), &dev).unwrap();
+        let a = max_pool_by_reductions(&x).unwrap();
+        let b = crate::cpu::max_pool2x2(&x).unwrap();
+        assert_eq!(a.dims(), b.dims());
+        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(flat(&a), flat(&b));
+        let w = Tensor::arange(0f32, a.elem_count() as f32, &dev)
+            .unwrap()
+            .reshape(a.dims())
+            .unwrap();
+        let ga = (a * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let gb = (b * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        assert_eq!(
+            flat(ga.get(x.as_tensor()).unwrap()),
+            flat(gb.get(x.as_tensor()).unwrap())
+        );
     }
 }

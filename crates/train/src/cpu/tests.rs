@@ -21,9 +21,13 @@ fn var(shape: &[usize], seed: u64) -> Var {
     Var::from_vec(rand(shape, seed), shape, &Device::Cpu).unwrap()
 }
 
+/// A tensor's elements, flattened.
+fn values(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+}
+
 fn close(a: &Tensor, b: &Tensor, tol: f32, what: &str) {
-    let a = a.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-    let b = b.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let (a, b) = (values(a), values(b));
     assert_eq!(a.len(), b.len(), "{what}: lengths");
     let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
@@ -126,20 +130,8 @@ fn convolution_gradient_matches_finite_differences() {
         .unwrap()
         .backward()
         .unwrap();
-    let dx = g
-        .get(xv.as_tensor())
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
-    let dw = g
-        .get(wv.as_tensor())
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
+    let dx = values(g.get(xv.as_tensor()).unwrap());
+    let dw = values(g.get(wv.as_tensor()).unwrap());
     let eps = 1e-2f32;
     for i in (0..x0.len()).step_by(7) {
         let (mut a, mut b) = (x0.clone(), x0.clone());
@@ -213,13 +205,7 @@ fn pooling_matches_candle_and_its_gradient_finite_differences() {
             .unwrap()
             .backward()
             .unwrap();
-        let dx = g
-            .get(x.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
+        let dx = values(g.get(x.as_tensor()).unwrap());
         let eps = 1e-4f32;
         for i in 0..x0.len() {
             let (mut a, mut b) = (x0.clone(), x0.clone());
