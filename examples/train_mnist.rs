@@ -29,6 +29,7 @@ pub const CONFIGS: &[(&str, &str, usize, usize)] = &[
 ];
 
 fn main() -> Result<(), nasbo::train::TrainError> {
+    nasbo::train::cpu::fix_thread_count();
     let args: Vec<String> = std::env::args().collect();
     let examples: usize = args
         .iter()

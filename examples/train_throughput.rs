@@ -14,6 +14,7 @@ use nasbo::train::net::{ArchConfig, Connection};
 use nasbo::train::{data, train, OptimizerKind, Schedule, TrainConfig};
 
 fn main() -> Result<(), nasbo::train::TrainError> {
+    nasbo::train::cpu::fix_thread_count();
     let ds = data::load("digits")?;
     let image = data::split(&ds, None, 0.2, 0.2, 0)?;
     let mut tabular = image.clone();

@@ -49,6 +49,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    nasbo::train::cpu::fix_thread_count();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tune(args) => cli::tune::run(args),
