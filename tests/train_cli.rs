@@ -103,13 +103,19 @@ fn the_retrain_command_reproduces_the_best_trial_and_the_model_loads_back() {
     assert!(j["train_seconds"].as_f64().unwrap() > 0.0);
     // The weights rebuild the network: the same test accuracy on the same test split.
     let dev = candle_core::Device::Cpu;
-    let (net, meta) = model::load(&dir.join("best.safetensors"), &dev).unwrap();
+    let model::Model {
+        net,
+        metadata: meta,
+        standardization,
+    } = model::load(&dir.join("best.safetensors"), &dev).unwrap();
     assert_eq!(meta["format"], "nasbo-train");
     assert_eq!(meta["nasbo.dataset"], "digits");
     assert!(meta["nasbo.arch"].contains("depth"));
     let params: serde_json::Value = serde_json::from_str(&meta["nasbo.params"]).unwrap();
     assert_eq!(params["depth"].to_string(), trial["param_depth"]);
     let splits = data::split(&data::load("digits").unwrap(), None, 0.2, 0.2, 5).unwrap();
+    // The input standardization travels with the weights.
+    assert_eq!(standardization, splits.standardization);
     let acc = accuracy(&net, &splits.test, 256, &dev).unwrap();
     assert_eq!(acc, j["test_accuracy"].as_f64().unwrap());
     assert_eq!(net.parameter_count() as f64, num("metric_parameters"));

@@ -163,7 +163,13 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             report.val_accuracy.to_string(),
         );
     }
-    model::save(&net, &arch, ds.d, ds.image, ds.classes, &meta, &args.out)
+    let input = model::Input {
+        features: ds.d,
+        image: ds.image,
+        classes: ds.classes,
+        standardization: &splits.standardization,
+    };
+    model::save(&net, &arch, &input, &meta, &args.out)
         .with_context(|| format!("--out {}", args.out.display()))?;
     eprintln!(
         "saved {} ({} parameters)",

@@ -242,6 +242,9 @@ pub struct Splits {
     pub val: Dataset,
     /// Test examples (reported, never seen by the tuner).
     pub test: Dataset,
+    /// Per feature, the training split's mean and standard deviation (1 for a constant
+    /// feature): every split holds `(x − mean) / std`, and so must a trained network's input.
+    pub standardization: Vec<(f32, f32)>,
 }
 
 /// Seeded stratified split into `(1 − val − test, val, test)` fractions, or, when `test_set` is
@@ -329,7 +332,12 @@ pub fn split(
             *v = (*v - m) / s;
         }
     }
-    Ok(Splits { train, val, test })
+    Ok(Splits {
+        train,
+        val,
+        test,
+        standardization: stats,
+    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,12 @@
 //! | `nasbo.image` | `C,H,W`, or empty for tabular data |
 //! | `nasbo.classes` | output classes |
 //!
+//! Beside the weights, the tensors `input.mean` and `input.std` (one value per feature) hold the
+//! standardization of the training data: the network expects `(x − mean) / std`
+//! ([`Model::standardize`]).
+//!
 //! Callers may add more keys (the `nasbo train` command stores the trial's parameters, the
-//! data set and the measured accuracies). Inputs are expected standardized as in training.
+//! data set and the measured accuracies).
 //!
 //! ```
 //! use nasbo_train::net::{ArchConfig, Connection, Network};
@@ -21,10 +25,14 @@
 //! let dev = candle_core::Device::Cpu;
 //! let net = Network::new(&arch, 8, None, 3, &mut rng, &dev)?;
 //! let path = std::env::temp_dir().join(format!("nasbo-model-doc-{}.safetensors", std::process::id()));
-//! nasbo_train::model::save(&net, &arch, 8, None, 3, &Default::default(), &path)?;
-//! let (back, meta) = nasbo_train::model::load(&path, &dev)?;
-//! assert_eq!(back.parameter_count(), net.parameter_count());
-//! assert_eq!(meta["nasbo.classes"], "3");
+//! let input = nasbo_train::model::Input { features: 8, image: None, classes: 3, standardization: &[(0.5, 2.0); 8] };
+//! nasbo_train::model::save(&net, &arch, &input, &Default::default(), &path)?;
+//! let model = nasbo_train::model::load(&path, &dev)?;
+//! assert_eq!(model.net.parameter_count(), net.parameter_count());
+//! assert_eq!(model.metadata["nasbo.classes"], "3");
+//! let mut x = vec![2.5f32; 8];
+//! model.standardize(&mut x);
+//! assert_eq!(x, vec![1.0; 8]);
 //! # std::fs::remove_file(&path).ok();
 //! # Ok::<(), nasbo_train::TrainError>(())
 //! ```
@@ -46,18 +54,68 @@ fn bad(path: &Path, reason: impl Into<String>) -> TrainError {
     }
 }
 
+/// What a network takes and gives: its input (features, image shape, standardization) and its
+/// classes.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// Features per example.
+    pub features: usize,
+    /// `(C, H, W)` for images.
+    pub image: Option<ImageShape>,
+    /// Output classes.
+    pub classes: usize,
+    /// Per feature, the training data's `(mean, std)` ([`crate::data::Splits::standardization`]).
+    pub standardization: &'a [(f32, f32)],
+}
+
+/// A model read back by [`load`].
+#[derive(Debug)]
+pub struct Model {
+    /// The network, with its trained weights.
+    pub net: Network,
+    /// The file's metadata.
+    pub metadata: HashMap<String, String>,
+    /// Per feature, the training data's `(mean, std)`.
+    pub standardization: Vec<(f32, f32)>,
+}
+
+impl Model {
+    /// Standardizes raw examples (`n × features`, row-major) in place, as the training data was.
+    pub fn standardize(&self, x: &mut [f32]) {
+        let d = self.standardization.len().max(1);
+        for (j, v) in x.iter_mut().enumerate() {
+            if let Some(&(m, s)) = self.standardization.get(j % d) {
+                *v = (*v - m) / s;
+            }
+        }
+    }
+}
+
 /// Writes `net`'s weights to `path` (through a temporary file beside it, renamed into place,
-/// so a failed write leaves no partial model), with the metadata that [`load`] needs and
-/// `extra`.
+/// so a failed write leaves no partial model), with what [`load`] needs and `extra` in the
+/// metadata.
 pub fn save(
     net: &Network,
     arch: &ArchConfig,
-    features: usize,
-    image: Option<ImageShape>,
-    classes: usize,
+    input: &Input,
     extra: &BTreeMap<String, String>,
     path: &Path,
 ) -> Result<(), TrainError> {
+    let Input {
+        features,
+        image,
+        classes,
+        standardization,
+    } = *input;
+    if standardization.len() != features {
+        return Err(bad(
+            path,
+            format!(
+                "{} standardization entries for {features} features",
+                standardization.len()
+            ),
+        ));
+    }
     let mut meta: HashMap<String, String> = extra.clone().into_iter().collect();
     meta.insert("format".into(), "nasbo-train".into());
     meta.insert(
@@ -70,11 +128,17 @@ pub fn save(
         image.map_or(String::new(), |(c, h, w)| format!("{c},{h},{w}")),
     );
     meta.insert("nasbo.classes".into(), classes.to_string());
-    let tensors: Vec<(String, Tensor)> = net
+    let mut tensors: Vec<(String, Tensor)> = net
         .named_vars()
         .into_iter()
         .map(|(n, v)| (n, v.as_tensor().clone()))
         .collect();
+    let column = |f: fn(&(f32, f32)) -> f32| {
+        let v: Vec<f32> = standardization.iter().map(f).collect();
+        Tensor::from_vec(v, features, &Device::Cpu)
+    };
+    tensors.push(("input.mean".into(), column(|p| p.0)?));
+    tensors.push(("input.std".into(), column(|p| p.1)?));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -97,9 +161,9 @@ pub fn save(
     })
 }
 
-/// Reads a model that [`save`] wrote: the network, with its weights, on `dev`, and the file's
-/// metadata.
-pub fn load(path: &Path, dev: &Device) -> Result<(Network, HashMap<String, String>), TrainError> {
+/// Reads a model that [`save`] wrote: the network, with its weights, on `dev`, its metadata
+/// and its input standardization.
+pub fn load(path: &Path, dev: &Device) -> Result<Model, TrainError> {
     let bytes = std::fs::read(path).map_err(|e| TrainError::Io {
         path: path.display().to_string(),
         source: e,
@@ -153,5 +217,26 @@ pub fn load(path: &Path, dev: &Device) -> Result<(Network, HashMap<String, Strin
         }
         var.set(t)?;
     }
-    Ok((net, meta))
+    let column = |name: &str| -> Result<Vec<f32>, TrainError> {
+        let t = weights
+            .get(name)
+            .ok_or_else(|| bad(path, format!("no tensor `{name}`")))?;
+        let v = t.flatten_all()?.to_vec1::<f32>()?;
+        if v.len() != features {
+            return Err(bad(
+                path,
+                format!("`{name}` has {} values for {features} features", v.len()),
+            ));
+        }
+        Ok(v)
+    };
+    let standardization = column("input.mean")?
+        .into_iter()
+        .zip(column("input.std")?)
+        .collect();
+    Ok(Model {
+        net,
+        metadata: meta,
+        standardization,
+    })
 }
