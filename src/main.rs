@@ -27,24 +27,33 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Tune any program: run it with proposed parameters and read its objective from stdout.
+    #[command(allow_negative_numbers = true)]
     Tune(cli::tune::TuneArgs),
     /// Run strategies × problems × seeds and report regret curves.
+    #[command(allow_negative_numbers = true)]
     Bench(cli::bench::BenchArgs),
     /// Search architectures and training settings of a network on a data set, with candle.
+    #[command(allow_negative_numbers = true)]
     Nas(cli::nas::NasArgs),
     /// Train one configuration (a trial's parameters as JSON) and save its weights as
     /// safetensors; prints a JSON summary as its last line.
+    #[command(allow_negative_numbers = true)]
     Train(cli::train::TrainArgs),
     /// Reserve the next trial of a study and print it as JSON: {"trial": N, "params": {...}}.
+    #[command(allow_negative_numbers = true)]
     Ask(cli::storage::AskArgs),
     /// Record the result of a trial reserved with `nasbo ask`.
+    #[command(allow_negative_numbers = true)]
     Tell(cli::storage::TellArgs),
     /// Write a study's trials as CSV (the format of `nasbo tune --out`).
+    #[command(allow_negative_numbers = true)]
     Export(cli::storage::ExportArgs),
     /// List the studies in a storage with their trials by state.
+    #[command(allow_negative_numbers = true)]
     Studies(cli::storage::StudiesArgs),
     /// Write a page of figures for a study: convergence, each parameter, importances,
     /// Pareto fronts.
+    #[command(allow_negative_numbers = true)]
     Report(cli::report::ReportArgs),
 }
 

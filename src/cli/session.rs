@@ -13,8 +13,10 @@ use clap::Args;
 use nasbo::tuner::prune::{Pruner, PrunerConfig, PrunerKind};
 use nasbo::tuner::run::RunSummary;
 use nasbo::tuner::study::csv::{read_trials, read_trials_keys};
-use nasbo::tuner::study::{open_storage, redact};
-use nasbo::tuner::{BoConfig, Direction, Source, Space, StrategyKind, Study, StudyConfig, Trial};
+use nasbo::tuner::study::{import_key, open_storage, redact};
+use nasbo::tuner::{
+    BoConfig, Direction, Source, Space, StrategyKind, Study, StudyConfig, Trial, TunerError,
+};
 
 use super::plural;
 use super::shell;
@@ -299,14 +301,6 @@ pub fn open(args: &StudyArgs, plan: Plan) -> Result<Opened> {
     let space = study.space().clone();
     let existing = study.trials().len();
     if existing > 0 {
-        if let Some(r) = &plan.resume {
-            bail!(
-                "--resume {}: the study `{}` in {shown} already has {}; --resume starts a study from a CSV. To continue this one, leave --resume out",
-                r.display(),
-                args.study,
-                plural(existing, "trial")
-            );
-        }
         eprintln!(
             "continuing study `{}` in {shown}: {}",
             args.study,
@@ -322,21 +316,49 @@ pub fn open(args: &StudyArgs, plan: Plan) -> Result<Opened> {
             read(&plan.warm_start, "--warm-start", &space)?,
         ),
     };
+    // Each import is atomic and named by its file's contents, so that workers started
+    // together with the same command import it once.
+    let key = |kind: &str, p: &Path| -> Result<String> {
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        Ok(import_key(kind, &bytes))
+    };
     if let (Some(r), Some(trials)) = (&plan.resume, resume) {
-        let n = study.add_trials(trials, None)?;
-        eprintln!("resuming: {} from {}", plural(n, "trial"), r.display());
+        match study.import_trials(trials, None, Some(key("resume", r)?), true) {
+            Ok(Some(n)) => eprintln!("resuming: {} from {}", plural(n, "trial"), r.display()),
+            Ok(None) => eprintln!(
+                "resuming: {} is already in the study (another worker imported it)",
+                r.display()
+            ),
+            Err(TunerError::NotEmpty { trials, .. }) => bail!(
+                "--resume {}: the study `{}` in {shown} already has {}; --resume starts a study from a CSV. To continue this one, leave --resume out",
+                r.display(),
+                args.study,
+                plural(trials, "trial")
+            ),
+            Err(e) => return Err(e.into()),
+        }
     }
     if let (Some(w), Some(trials)) = (&plan.warm_start, warm) {
-        if study.trials().iter().any(|t| t.source == Source::WarmStart) {
-            eprintln!("warm start: already in the study, not imported again");
-        } else {
-            let n = study.add_trials(trials, Some(Source::WarmStart))?;
-            eprintln!(
-                "warm start: {} from {} (not counted in --trials)",
-                plural(n, "earlier trial"),
-                w.display()
-            );
+        let already = study.trials().iter().any(|t| t.source == Source::WarmStart);
+        match already {
+            true => None,
+            false => study.import_trials(
+                trials,
+                Some(Source::WarmStart),
+                Some(key("warm-start", w)?),
+                false,
+            )?,
         }
+        .map_or_else(
+            || eprintln!("warm start: already in the study, not imported again"),
+            |n| {
+                eprintln!(
+                    "warm start: {} from {} (not counted in --trials)",
+                    plural(n, "earlier trial"),
+                    w.display()
+                )
+            },
+        );
     }
     Ok(Opened { study, url: shown })
 }

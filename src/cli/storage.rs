@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use nasbo::tuner::study::csv::write_atomic;
-use nasbo::tuner::study::{list_studies, open_storage};
+use nasbo::tuner::study::{list_studies, open_storage, STALE_AFTER_HEARTBEATS};
 use nasbo::tuner::{Direction, Outcome, Space, Study, StudyConfig};
 
 /// Arguments of `nasbo ask`.
@@ -25,6 +26,10 @@ pub struct AskArgs {
     /// minimize or maximize (with --space, when creating the study).
     #[arg(long, default_value = "minimize")]
     direction: String,
+    /// Seconds the trial is reserved for: untold after that, it goes back to the queue and
+    /// the next `ask` or worker gets it (`tell` under the old lease is then refused).
+    #[arg(long, default_value_t = 86400.0)]
+    lease: f64,
     #[command(flatten)]
     proposals: super::session::StrategyArgs,
 }
@@ -41,15 +46,26 @@ pub struct TellArgs {
     /// The trial number `nasbo ask` printed.
     #[arg(long)]
     trial: usize,
+    /// The lease `nasbo ask` printed with the trial: the result is refused if the trial was
+    /// given to another worker since. Without it, any pending trial is told.
+    #[arg(long)]
+    lease: Option<u64>,
     /// The objective's value.
-    #[arg(long, conflicts_with = "failed", required_unless_present = "failed")]
+    #[arg(
+        long,
+        conflicts_with_all = ["failed", "requeue"],
+        required_unless_present_any = ["failed", "requeue"]
+    )]
     value: Option<f64>,
     /// Extra metrics, `key=value` (repeatable).
     #[arg(long = "metric", value_parser = parse_metric)]
     metrics: Vec<(String, f64)>,
     /// The trial failed, for this reason.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "requeue")]
     failed: Option<String>,
+    /// Put the trial back in the queue, to be asked again.
+    #[arg(long)]
+    requeue: bool,
 }
 
 fn parse_metric(s: &str) -> Result<(String, f64), String> {
@@ -96,6 +112,12 @@ pub fn ask(args: AskArgs) -> Result<ExitCode> {
         Some(p) => Some(Space::from_file(p).context("reading the search space")?),
         None => None,
     };
+    if !(args.lease.is_finite() && args.lease > 0.0) {
+        bail!(
+            "--lease {}: must be a positive number of seconds",
+            args.lease
+        );
+    }
     let dirs = [direction];
     let storage = open_storage(
         &args.storage,
@@ -106,13 +128,17 @@ pub fn ask(args: AskArgs) -> Result<ExitCode> {
         directions: storage.study().directions.clone(),
         seed: args.proposals.seed,
         strategy: args.proposals.kind()?,
-        heartbeat: None,
+        // No heartbeats come from a shell driver: the lease is the whole allowance.
+        heartbeat: Some(Duration::from_secs_f64(
+            args.lease / STALE_AFTER_HEARTBEATS as f64,
+        )),
     };
     let mut study = Study::open(storage, config)?;
     let t = study.ask_trial()?;
     let line = serde_json::json!({
         "trial": t.number,
         "params": study.space().to_json(&t.params),
+        "lease": study.lease(t.number).map(|l| l.token),
     });
     println!("{line}");
     Ok(ExitCode::SUCCESS)
@@ -127,13 +153,16 @@ pub fn tell(args: TellArgs) -> Result<ExitCode> {
         ..StudyConfig::default()
     };
     let mut study = Study::open(storage, config)?;
-    let outcome = match (args.value, args.failed) {
-        (Some(v), None) => Outcome::with_metrics(v, args.metrics),
-        (None, Some(reason)) => Outcome::failed(reason),
-        _ => bail!("give --value or --failed"),
+    let outcome = match (args.value, args.failed, args.requeue) {
+        (Some(v), None, false) => Outcome::with_metrics(v, args.metrics),
+        (None, Some(reason), false) => Outcome::failed(reason),
+        (None, None, true) => Outcome::Interrupted {
+            reason: "requeued with nasbo tell --requeue".into(),
+        },
+        _ => bail!("give one of --value, --failed and --requeue"),
     };
     study
-        .tell(args.trial, outcome)
+        .tell_under(args.trial, args.lease, outcome)
         .with_context(|| format!("study `{}`", args.study))?;
     Ok(ExitCode::SUCCESS)
 }

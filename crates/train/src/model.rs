@@ -143,22 +143,30 @@ pub fn save(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "model".into());
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let io = |e: std::io::Error| TrainError::Io {
         path: path.display().to_string(),
         source: e,
     };
-    safetensors::serialize_to_file(tensors, Some(meta), &tmp).map_err(|e| {
-        std::fs::remove_file(&tmp).ok();
-        match e {
-            safetensors::SafeTensorError::IoError(e) => io(e),
-            e => bad(path, e.to_string()),
-        }
-    })?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        std::fs::remove_file(&tmp).ok();
-        io(e)
-    })
+    let bytes =
+        safetensors::serialize(tensors, Some(meta)).map_err(|e| bad(path, e.to_string()))?;
+    // A temporary file of a unique name beside `path` (removed on any error), synced, renamed
+    // over it, and the folder synced so the rename survives a crash.
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    std::io::Write::write_all(&mut tmp, &bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Reads a model that [`save`] wrote: the network, with its weights, on `dev`, its metadata

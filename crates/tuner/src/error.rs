@@ -35,6 +35,25 @@ pub enum TunerError {
         /// What is wrong.
         reason: String,
     },
+    /// A worker's lease on a trial that no longer holds it: the trial was taken for lost and
+    /// claimed again (fencing). The result told under it is not recorded.
+    #[error("trial {trial}: lease {token} no longer holds it: {reason}")]
+    LeaseLost {
+        /// The trial number.
+        trial: usize,
+        /// The lease's token.
+        token: u64,
+        /// What happened to the trial.
+        reason: String,
+    },
+    /// An import that starts a study from a CSV (`--resume`) into a study that has trials.
+    #[error("study `{study}` already has {trials} trial{}", if *trials == 1 { "" } else { "s" })]
+    NotEmpty {
+        /// The study.
+        study: String,
+        /// How many it has.
+        trials: usize,
+    },
     /// A malformed CSV file; names the line.
     #[error("{path}, line {line}: {reason}")]
     Csv {

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::objective::{Message, Objective, Report, Signal, StopReason, TrialHandle};
 use crate::prune::Pruner;
 use crate::study::csv::write_atomic;
-use crate::study::Study;
+use crate::study::{Lease, Storage, Study};
 use crate::trial::{Outcome, Source, Trial, TrialState};
 use crate::TunerError;
 
@@ -138,6 +138,8 @@ pub struct RunSummary {
 
 struct InFlight {
     signal: Arc<Signal>,
+    /// Whether this worker's lease on it was lost (its result is not told).
+    lease_lost: bool,
     started: Instant,
     /// When it was told to stop.
     stopped: Option<Instant>,
@@ -249,6 +251,19 @@ pub fn run(
     checkpoint(study, config)?;
     let space = Arc::new(study.space().clone());
     let heartbeat = study.config().heartbeat;
+    // Heartbeats come from a thread of their own, on a connection of their own, so that a
+    // long proposal or tell on the main connection never delays them.
+    let beats = Arc::new(Beats::default());
+    let beater = match heartbeat.map(|_| study.connect_again()) {
+        Some(Some(Ok(handle))) => Some(handle),
+        Some(Some(Err(e))) => {
+            on_event(Event::Warning(format!(
+                "no second connection for the heartbeats ({e}); they are sent between trials' events"
+            )));
+            None
+        }
+        _ => None,
+    };
     let (tx, rx) = mpsc::channel::<Message>();
     let mut summary = RunSummary::default();
     let mut inflight: BTreeMap<usize, InFlight> = BTreeMap::new();
@@ -257,6 +272,14 @@ pub fn run(
     let mut failure: Option<TunerError> = None;
     let mut waiting = false;
     std::thread::scope(|scope| {
+        let threaded = match (beater, heartbeat) {
+            (Some(handle), Some(interval)) => {
+                let (beats, tx) = (beats.clone(), tx.clone());
+                scope.spawn(move || beat(handle, interval, &beats, &tx));
+                true
+            }
+            _ => false,
+        };
         loop {
             let stopping = config.stop.load(Ordering::SeqCst) || failure.is_some();
             // Start trials while there are free slots and trials to run.
@@ -266,13 +289,19 @@ pub fn run(
                 if !queued && counted(trials) >= config.trials {
                     break;
                 }
-                let trial = match study.ask_trial() {
-                    Ok(t) => t,
+                // The limit is checked again in the reservation's transaction: workers racing
+                // for the last trials make exactly `trials`.
+                let trial = match study.ask_within(Some(config.trials)) {
+                    Ok(Some(t)) => t,
+                    Ok(None) => break,
                     Err(e) => {
                         failure = Some(e);
                         break;
                     }
                 };
+                if let Some(l) = study.lease(trial.number) {
+                    beats.hold(l);
+                }
                 if let Source::Fallback { reason } = &trial.source {
                     on_event(Event::Warning(format!(
                         "trial {}: the strategy fell back to a random point: {reason}",
@@ -295,6 +324,7 @@ pub fn run(
                     trial.number,
                     InFlight {
                         signal,
+                        lease_lost: false,
                         started: Instant::now(),
                         stopped: None,
                         last_step: trial.last_step(),
@@ -303,7 +333,18 @@ pub fn run(
                     },
                 );
                 scope.spawn(move || {
-                    let outcome = objective.evaluate(&handle);
+                    // A panicking objective is a failed trial, not a hung run.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        objective.evaluate(&handle)
+                    }))
+                    .unwrap_or_else(|panic| {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a panic without a message".into());
+                        Outcome::failed(format!("the objective panicked: {what}"))
+                    });
                     let _ = handle.tx.send(Message::Done {
                         number: handle.number,
                         outcome,
@@ -398,6 +439,14 @@ pub fn run(
                 }),
                 Ok(Message::Done { number, outcome }) => {
                     if let Some(f) = inflight.remove(&number) {
+                        beats.release(number);
+                        if f.lease_lost {
+                            study.release(number);
+                            on_event(Event::Warning(format!(
+                                "trial {number}: its result is not recorded (this worker's lease was lost; another worker runs the trial)"
+                            )));
+                            continue;
+                        }
                         let outcome = settle(f.signal.get(), outcome, study, number, config);
                         if let Err(e) = tell(study, number, outcome, config, &mut summary, on_event)
                         {
@@ -427,6 +476,11 @@ pub fn run(
             for n in abandoned {
                 // The objective ignores the stop: record the trial and leave its thread.
                 if let Some(f) = inflight.remove(&n) {
+                    beats.release(n);
+                    if f.lease_lost {
+                        study.release(n);
+                        continue;
+                    }
                     let outcome = settle(f.signal.get(), Outcome::failed(""), study, n, config);
                     on_event(Event::Warning(format!(
                         "trial {n} did not stop within {:.0} s of being told to",
@@ -437,16 +491,29 @@ pub fn run(
                     }
                 }
             }
-            if let Some(h) = heartbeat {
+            let mut lost = beats.take_lost();
+            if let Some(h) = heartbeat.filter(|_| !threaded) {
                 if last_beat.elapsed() >= h && !inflight.is_empty() {
                     let numbers: Vec<usize> = inflight.keys().copied().collect();
-                    if let Err(e) = study.heartbeat(&numbers) {
-                        on_event(Event::Warning(format!("heartbeat not stored: {e}")));
+                    match study.heartbeat(&numbers) {
+                        Ok(l) => lost.extend(l),
+                        Err(e) => on_event(Event::Warning(format!("heartbeat not stored: {e}"))),
                     }
                     last_beat = Instant::now();
                 }
             }
+            for n in lost {
+                if let Some(f) = inflight.get_mut(&n).filter(|f| !f.lease_lost) {
+                    f.lease_lost = true;
+                    f.signal.raise(StopReason::LeaseLost);
+                    beats.release(n);
+                    on_event(Event::Warning(format!(
+                        "trial {n}: this worker's lease on it was lost (it was taken for lost and claimed by another worker); stopping it"
+                    )));
+                }
+            }
         }
+        beats.done.store(true, Ordering::SeqCst);
         // Threads of abandoned trials are joined here, when they end.
     });
     if let Some(e) = failure {
@@ -472,7 +539,7 @@ fn settle(
 ) -> Outcome {
     match stop {
         None => outcome,
-        Some(StopReason::Interrupt) => Outcome::Interrupted {
+        Some(StopReason::Interrupt) | Some(StopReason::LeaseLost) => Outcome::Interrupted {
             reason: "the run was stopped".into(),
         },
         Some(StopReason::Timeout) => Outcome::failed(format!(
@@ -500,6 +567,13 @@ fn tell(
     let requeued = matches!(outcome, Outcome::Interrupted { .. });
     if let Err(e) = study.tell(number, outcome.clone()) {
         match e {
+            // Another worker holds the trial now: its result stands, this one is dropped.
+            e @ TunerError::LeaseLost { .. } => {
+                on_event(Event::Warning(format!(
+                    "{e}; this worker's result is not recorded"
+                )));
+                return Ok(());
+            }
             // A value the study cannot take (a wrong count of values, a bad metric name) is
             // the trial's failure, not the run's.
             TunerError::InvalidTrial { reason, .. } if !requeued => {
@@ -529,5 +603,68 @@ fn checkpoint(study: &Study, config: &RunConfig) -> Result<(), TunerError> {
             path,
         ),
         None => Ok(()),
+    }
+}
+
+/// The leases the heartbeat thread keeps alive, and the ones it found lost.
+#[derive(Default)]
+struct Beats {
+    leases: Mutex<Vec<Lease>>,
+    lost: Mutex<Vec<usize>>,
+    done: AtomicBool,
+}
+
+impl Beats {
+    fn hold(&self, lease: Lease) {
+        if let Ok(mut l) = self.leases.lock() {
+            l.push(lease);
+        }
+    }
+    /// Stops the heartbeats of trial `number` (before its tell, so that a trial given back
+    /// to the queue is not taken again by a late heartbeat).
+    fn release(&self, number: usize) {
+        if let Ok(mut l) = self.leases.lock() {
+            l.retain(|l| l.number != number);
+        }
+    }
+    fn take_lost(&self) -> Vec<usize> {
+        self.lost
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default()
+    }
+}
+
+/// The heartbeat thread: every `interval`, refreshes the held leases on its own handle.
+fn beat(
+    mut storage: Box<dyn Storage>,
+    interval: Duration,
+    beats: &Beats,
+    tx: &mpsc::Sender<Message>,
+) {
+    let mut last = Instant::now();
+    while !beats.done.load(Ordering::SeqCst) {
+        std::thread::sleep(interval.min(Duration::from_millis(20)));
+        if last.elapsed() < interval {
+            continue;
+        }
+        last = Instant::now();
+        let leases = beats.leases.lock().map(|l| l.clone()).unwrap_or_default();
+        if leases.is_empty() {
+            continue;
+        }
+        match storage.heartbeat(&leases) {
+            Ok(lost) if !lost.is_empty() => {
+                // A lease released while the heartbeat was on its way is not lost.
+                let held = beats.leases.lock().map(|l| l.clone()).unwrap_or_default();
+                if let Ok(mut l) = beats.lost.lock() {
+                    l.extend(lost.iter().filter(|x| held.contains(x)).map(|x| x.number));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.send(Message::Warning(format!("heartbeat not stored: {e}")));
+            }
+        }
     }
 }

@@ -56,6 +56,9 @@ pub enum StopReason {
     Timeout,
     /// A pruner stopped it: recorded as pruned.
     Prune,
+    /// This worker's lease on the trial was lost (it was taken for lost, and another worker
+    /// runs it now): its result would not be recorded.
+    LeaseLost,
 }
 
 /// The stop flag shared between the run loop and a trial, with the last step the run loop
@@ -69,6 +72,7 @@ impl Signal {
             StopReason::Interrupt => 1,
             StopReason::Timeout => 2,
             StopReason::Prune => 3,
+            StopReason::LeaseLost => 4,
         };
         // The first reason wins.
         let _ = self
@@ -87,6 +91,7 @@ impl Signal {
             1 => Some(StopReason::Interrupt),
             2 => Some(StopReason::Timeout),
             3 => Some(StopReason::Prune),
+            4 => Some(StopReason::LeaseLost),
             _ => None,
         }
     }

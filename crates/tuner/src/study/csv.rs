@@ -132,19 +132,37 @@ pub fn write_atomic(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "trials.csv".into());
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        let mut buf = Vec::new();
-        write_study(space, directions, trials, &mut buf)
-            .map_err(|e| io(std::io::Error::other(e)))?;
-        f.write_all(&buf).map_err(io)?;
-        f.sync_all().map_err(io)?;
+    let mut buf = Vec::new();
+    write_study(space, directions, trials, &mut buf).map_err(|e| io(std::io::Error::other(e)))?;
+    persist_atomic(&buf, dir, &name, path)
+}
+
+/// Writes `bytes` to `path` atomically and durably: a temporary file of a unique name in the
+/// same folder (removed on any error), synced, renamed over `path`, and the folder synced so
+/// the rename survives a crash.
+pub(crate) fn persist_atomic(
+    bytes: &[u8],
+    dir: &Path,
+    name: &str,
+    path: &Path,
+) -> Result<(), TunerError> {
+    let io = |source: std::io::Error| TunerError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    // The folder's entry: without this a crash can lose the rename.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    Ok(())
 }
 
 /// Opens a trials CSV and reads its header (trimmed), refusing a file without a `value`

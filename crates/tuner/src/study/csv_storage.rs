@@ -2,14 +2,12 @@
 //! rewritten atomically after every change. For one process at a time; intermediate values
 //! and heartbeats live in memory only. The durable, shareable storages are the databases.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
 use super::csv::{read_trials, write_atomic};
 use super::memory::MemoryStorage;
-use super::storage::{Finish, Reservation, Storage, StudyRecord};
+use super::storage::{Finish, Import, Imported, Lease, Request, Reservation, Storage, StudyRecord};
 use crate::trial::{Trial, TrialState};
 use crate::TunerError;
+use std::path::{Path, PathBuf};
 
 /// A study in a CSV file.
 pub struct CsvStorage {
@@ -48,7 +46,10 @@ impl CsvStorage {
                     );
                 }
             }
-            memory.import(trials)?;
+            memory.import(Import {
+                trials,
+                ..Import::default()
+            })?;
         }
         let s = CsvStorage {
             memory,
@@ -77,22 +78,30 @@ impl Storage for CsvStorage {
     }
     fn reserve(
         &mut self,
-        heartbeat: Option<Duration>,
+        request: &Request,
         choose: &mut dyn FnMut(&[Trial]) -> Result<Reservation, TunerError>,
-    ) -> Result<Trial, TunerError> {
-        let t = self.memory.reserve(heartbeat, choose)?;
-        self.save()?;
+    ) -> Result<Option<(Trial, Lease)>, TunerError> {
+        let t = self.memory.reserve(request, choose)?;
+        if t.is_some() {
+            self.save()?;
+        }
         Ok(t)
     }
     fn finish(&mut self, finish: &Finish) -> Result<(), TunerError> {
         self.memory.finish(finish)?;
         self.save()
     }
-    fn report(&mut self, number: usize, step: u64, value: f64) -> Result<(), TunerError> {
-        self.memory.report(number, step, value)
+    fn report(
+        &mut self,
+        number: usize,
+        token: Option<u64>,
+        step: u64,
+        value: f64,
+    ) -> Result<(), TunerError> {
+        self.memory.report(number, token, step, value)
     }
-    fn heartbeat(&mut self, numbers: &[usize]) -> Result<(), TunerError> {
-        self.memory.heartbeat(numbers)
+    fn heartbeat(&mut self, leases: &[Lease]) -> Result<Vec<Lease>, TunerError> {
+        self.memory.heartbeat(leases)
     }
     fn requeue_lost(&mut self) -> Result<Vec<usize>, TunerError> {
         let lost = self.memory.requeue_lost()?;
@@ -101,9 +110,11 @@ impl Storage for CsvStorage {
         }
         Ok(lost)
     }
-    fn import(&mut self, trials: Vec<Trial>) -> Result<Vec<usize>, TunerError> {
-        let n = self.memory.import(trials)?;
-        self.save()?;
-        Ok(n)
+    fn import(&mut self, import: Import) -> Result<Imported, TunerError> {
+        let done = self.memory.import(import)?;
+        if matches!(done, Imported::Added(_)) {
+            self.save()?;
+        }
+        Ok(done)
     }
 }

@@ -3,6 +3,7 @@
 //! result. Every proposal is computed from the stored trials alone, so a study resumed from
 //! its storage proposes what the uninterrupted study would have.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::space::{Assignment, Space};
@@ -31,7 +32,8 @@ pub use rows::{redact, StudySummary, SCHEMA_VERSION};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStorage;
 pub use storage::{
-    Finish, Reservation, Storage, StudyRecord, MAX_ATTEMPTS, STALE_AFTER_HEARTBEATS,
+    import_key, Finish, Import, Imported, Lease, Request, Reservation, Storage, StudyRecord,
+    MAX_ATTEMPTS, PROPOSAL_LOCK_WAIT, STALE_AFTER_HEARTBEATS,
 };
 pub use url::{list_studies, open_storage, test_postgres_url, unique_study_name, StorageUrl};
 
@@ -94,6 +96,8 @@ pub struct Study {
     strategy: Box<dyn Strategy>,
     /// The trials as last read from the storage.
     trials: Vec<Trial>,
+    /// The leases of the trials this study reserved and has not told: trial → token.
+    leases: HashMap<usize, u64>,
 }
 
 impl Study {
@@ -147,6 +151,7 @@ impl Study {
             config,
             strategy,
             trials,
+            leases: HashMap::new(),
         })
     }
 
@@ -207,10 +212,27 @@ impl Study {
 
     /// [`Study::ask`], returning the whole trial record (with its [`Source`]).
     pub fn ask_trial(&mut self) -> Result<Trial, TunerError> {
+        match self.ask_within(None)? {
+            Some(t) => Ok(t),
+            None => Err(TunerError::InvalidTrial {
+                trial: self.trials.len(),
+                reason: "no trial reserved".into(),
+            }),
+        }
+    }
+
+    /// [`Study::ask_trial`] while the study holds fewer than `limit` trials (warm-start ones
+    /// not counted; queued trials are claimed at any count), checked atomically with the
+    /// reservation: `None` at the limit. The trial's [`Lease`] is in [`Study::lease`].
+    pub fn ask_within(&mut self, limit: Option<usize>) -> Result<Option<Trial>, TunerError> {
         self.storage.requeue_lost()?;
         let (space, strategy) = (self.storage.study().space.clone(), &mut self.strategy);
         let (directions, seed) = (self.config.directions.clone(), self.config.seed);
-        let trial = self.storage.reserve(self.config.heartbeat, &mut |trials| {
+        let request = Request {
+            heartbeat: self.config.heartbeat,
+            limit,
+        };
+        let reserved = self.storage.reserve(&request, &mut |trials| {
             if let Some(q) = trials.iter().find(|t| t.state == TrialState::Queued) {
                 return Ok(Reservation::Claim(q.number));
             }
@@ -232,14 +254,54 @@ impl Study {
                 state: proposal.state,
             })
         })?;
+        if let Some((_, lease)) = &reserved {
+            self.leases.insert(lease.number, lease.token);
+        }
         self.refresh()?;
-        Ok(trial)
+        Ok(reserved.map(|r| r.0))
+    }
+
+    /// The lease under which this study reserved trial `number`, while it is not told.
+    pub fn lease(&self, number: usize) -> Option<Lease> {
+        self.leases
+            .get(&number)
+            .map(|&token| Lease { number, token })
+    }
+
+    /// The leases this study holds (trials it reserved and has not told).
+    pub fn leases(&self) -> Vec<Lease> {
+        let mut l: Vec<Lease> = self
+            .leases
+            .iter()
+            .map(|(&number, &token)| Lease { number, token })
+            .collect();
+        l.sort_by_key(|l| l.number);
+        l
+    }
+
+    /// Forgets a lease (its trial went to another worker, or the run loop gives it up).
+    pub fn release(&mut self, number: usize) {
+        self.leases.remove(&number);
     }
 
     /// Records the outcome of pending trial `number`. A bad call (unknown trial, one already
     /// told, a non-finite value, the wrong number of values) is an error and changes nothing.
-    /// [`Outcome::Interrupted`] puts the trial back in the queue.
+    /// [`Outcome::Interrupted`] puts the trial back in the queue. A trial this study reserved
+    /// is told under its lease: if the trial was taken for lost and claimed again meanwhile,
+    /// the result is refused with [`TunerError::LeaseLost`] and the other worker's stands.
     pub fn tell(&mut self, number: usize, outcome: Outcome) -> Result<(), TunerError> {
+        let token = self.leases.get(&number).copied();
+        self.tell_under(number, token, outcome)
+    }
+
+    /// [`Study::tell`] under the lease `token` (a lease printed by `nasbo ask`), or by hand
+    /// (`None`: accepted while the trial is pending, whoever holds it).
+    pub fn tell_under(
+        &mut self,
+        number: usize,
+        token: Option<u64>,
+        outcome: Outcome,
+    ) -> Result<(), TunerError> {
         let bad = |reason: String| TunerError::InvalidTrial {
             trial: number,
             reason,
@@ -275,6 +337,7 @@ impl Study {
                 }
                 Finish {
                     number,
+                    token,
                     state: TrialState::Complete,
                     values,
                     metrics,
@@ -284,6 +347,7 @@ impl Study {
             }
             Outcome::Failed { reason } => Finish {
                 number,
+                token,
                 state: TrialState::Failed,
                 values: vec![],
                 metrics: vec![],
@@ -296,6 +360,7 @@ impl Study {
                 }
                 Finish {
                     number,
+                    token,
                     state: TrialState::Pruned,
                     values: value.into_iter().collect(),
                     metrics: vec![],
@@ -307,6 +372,7 @@ impl Study {
                 let history = previous.map(|p| format!("{p}; ")).unwrap_or_default();
                 Finish {
                     number,
+                    token,
                     state: TrialState::Queued,
                     values: vec![],
                     metrics: vec![],
@@ -319,6 +385,9 @@ impl Study {
             }
         };
         let result = self.storage.finish(&finish);
+        if matches!(result, Ok(()) | Err(TunerError::LeaseLost { .. })) {
+            self.leases.remove(&number);
+        }
         self.refresh()?;
         result
     }
@@ -332,7 +401,8 @@ impl Study {
                 reason: format!("intermediate value {value} at step {step} is not finite"),
             });
         }
-        self.storage.report(number, step, value)?;
+        let token = self.leases.get(&number).copied();
+        self.storage.report(number, token, step, value)?;
         if let Some(t) = self.trials.get_mut(number) {
             t.intermediate.push((step, value));
         }
@@ -347,9 +417,22 @@ impl Study {
         Ok(lost)
     }
 
-    /// Refreshes the heartbeat of these running trials (the run loop does this).
-    pub fn heartbeat(&mut self, numbers: &[usize]) -> Result<(), TunerError> {
-        self.storage.heartbeat(numbers)
+    /// Refreshes the heartbeat of these running trials of this study's leases (the run loop
+    /// does this); returns the trials whose lease no longer holds them (taken for lost and
+    /// claimed by another worker, or finished), which this study forgets.
+    pub fn heartbeat(&mut self, numbers: &[usize]) -> Result<Vec<usize>, TunerError> {
+        let leases: Vec<Lease> = numbers.iter().filter_map(|&n| self.lease(n)).collect();
+        let lost = self.storage.heartbeat(&leases)?;
+        for l in &lost {
+            self.leases.remove(&l.number);
+        }
+        Ok(lost.into_iter().map(|l| l.number).collect())
+    }
+
+    /// A second handle on this study's storage for the same worker (its own connection), for
+    /// a heartbeat thread; `None` for storages without one (memory, CSV).
+    pub fn connect_again(&self) -> Option<Result<Box<dyn Storage>, TunerError>> {
+        self.storage.connect_again()
     }
 
     /// Adds trials from elsewhere (a CSV of an earlier run), renumbered after the existing
@@ -362,6 +445,21 @@ impl Study {
         trials: Vec<Trial>,
         source: Option<Source>,
     ) -> Result<usize, TunerError> {
+        self.import_trials(trials, source, None, false)
+            .map(|n| n.unwrap_or(0))
+    }
+
+    /// [`Study::add_trials`] as one atomic import named `key` (see [`Import`]): `None` when
+    /// the study already holds that import (another worker started with the same command
+    /// made it), so N workers importing one file add it once; with `into_empty`, only into a
+    /// study without trials ([`TunerError::NotEmpty`] otherwise).
+    pub fn import_trials(
+        &mut self,
+        trials: Vec<Trial>,
+        source: Option<Source>,
+        key: Option<String>,
+        into_empty: bool,
+    ) -> Result<Option<usize>, TunerError> {
         let space = self.space().clone();
         let warm = source == Some(Source::WarmStart);
         let mut keep = Vec::with_capacity(trials.len());
@@ -387,9 +485,16 @@ impl Study {
             keep.push(t);
         }
         let n = keep.len();
-        self.storage.import(keep)?;
+        let done = self.storage.import(Import {
+            trials: keep,
+            key,
+            into_empty,
+        })?;
         self.refresh()?;
-        Ok(n)
+        Ok(match done {
+            Imported::Added(_) => Some(n),
+            Imported::Already => None,
+        })
     }
 }
 

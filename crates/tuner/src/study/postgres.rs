@@ -1,10 +1,13 @@
 //! [`PostgresStorage`]: studies in a PostgreSQL database
 //! (`postgres://user:password@host:port/db`), shared by workers on any number of machines.
-//! The tables are prefixed `nasbo_`, so the database may hold others. A reservation locks the
-//! study's row (`SELECT … FOR UPDATE`) while the strategy chooses, so workers reserve one at
-//! a time and each sees the others' pending trials; the trial's number is also its primary
-//! key. Connections time out after 5 s; TLS is not supported (use a tunnel or a private
-//! network).
+//! The tables are prefixed `nasbo_`, so the database may hold others. Proposals of a study are
+//! serialized by a session advisory lock (released by the server when a worker's connection
+//! dies), taken while the strategy chooses from a snapshot of the trials; the insert or claim
+//! is one short transaction that locks the study's row (`SELECT … FOR UPDATE`) and checks the
+//! trial limit and the queued state again, so no write waits on a proposal. Every time is
+//! the server's clock (`clock_timestamp()`), so the workers' clocks do not matter. The
+//! trial's number is also its primary key. Connections time out after 5 s; TLS is not
+//! supported (use a tunnel or a private network).
 
 use std::time::{Duration, SystemTime};
 
@@ -15,8 +18,9 @@ use super::rows::{
     space_json, to_secs, worker_name, Dialect, StudySummary, TrialRow,
 };
 use super::storage::{
-    finished, reported, requeue_note, Finish, Reservation, Storage, StudyRecord,
-    STALE_AFTER_HEARTBEATS,
+    check_finite, check_import, check_report, finished, poll_lock, reported, requeue_note,
+    reserve_gave_up, silent, Finish, Import, Imported, Lease, Request, Reservation, Running,
+    Storage, StudyRecord, PROPOSAL_LOCK_WAIT, RESERVE_TRIES,
 };
 use crate::space::Space;
 use crate::trial::{Direction, Trial, TrialState};
@@ -24,6 +28,13 @@ use crate::TunerError;
 
 /// The advisory lock that serializes schema creation and migration.
 const SCHEMA_LOCK: i64 = 0x6e61_7362_6f00;
+
+/// The first key of the advisory locks that serialize a study's proposals (the second is the
+/// study's id).
+const PROPOSAL_LOCK: i32 = 0x6e62_7072;
+
+/// The server's clock, in seconds since the Unix epoch.
+const NOW: &str = "extract(epoch from clock_timestamp())::float8";
 
 /// A study in a PostgreSQL database.
 pub struct PostgresStorage {
@@ -163,8 +174,7 @@ fn lock_study(tx: &mut impl GenericClient, id: i64, url: &str) -> Result<(), Tun
     Ok(())
 }
 
-fn insert_trial(c: &mut impl GenericClient, id: i64, t: &Trial) -> Result<u64, postgres::Error> {
-    let x = TrialRow::of(t);
+fn insert_trial(c: &mut impl GenericClient, id: i64, x: &TrialRow) -> Result<u64, postgres::Error> {
     c.execute(
         "INSERT INTO nasbo_trials (study_id, number, state, params, vals, metrics, source, started_at, finished_at, suggest_s, error, strategy_state)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -236,6 +246,136 @@ impl PostgresStorage {
         })
     }
 
+    /// The state and lease token of trial `number`, if it exists.
+    fn stored(&mut self, number: usize) -> Result<Option<(TrialState, u64)>, TunerError> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT state, attempts FROM nasbo_trials WHERE study_id = $1 AND number = $2",
+                &[&self.id, &(number as i64)],
+            )
+            .map_err(|e| pg_err(&self.url, e))?;
+        Ok(row.map(|r| {
+            (
+                TrialState::parse(r.get(0)).unwrap_or(TrialState::Failed),
+                r.get::<_, i64>(1).max(0) as u64,
+            )
+        }))
+    }
+
+    /// Takes the study's proposal lock (waiting at most [`PROPOSAL_LOCK_WAIT`]): whether it
+    /// was taken.
+    fn proposal_lock(&mut self) -> Result<bool, TunerError> {
+        let (url, id) = (self.url.clone(), self.id as i32);
+        let client = &mut self.client;
+        poll_lock(PROPOSAL_LOCK_WAIT, || {
+            client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, $2)",
+                    &[&PROPOSAL_LOCK, &id],
+                )
+                .map(|r| r.get::<_, bool>(0))
+                .map_err(|e| pg_err(&url, e))
+        })
+    }
+
+    /// One try of a reservation: `Ok(None)` at the limit, `Err(None)` when the queued trial
+    /// chosen was claimed by another worker first (try again).
+    #[allow(clippy::type_complexity)]
+    fn try_reserve(
+        &mut self,
+        request: &Request,
+        choose: &mut dyn FnMut(&[Trial]) -> Result<Reservation, TunerError>,
+    ) -> Result<Option<(Trial, Lease)>, Option<TunerError>> {
+        let url = self.url.clone();
+        let id = self.id;
+        let trials = {
+            let mut tx = self
+                .client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(|e| pg_err(&url, e))?;
+            let t = read_trials(&mut tx, id, &self.record.space, &url)?;
+            tx.commit().map_err(|e| pg_err(&url, e))?;
+            t
+        };
+        let choice = choose(&trials)?;
+        if let Reservation::Claim(n) = &choice {
+            if trials.get(*n).is_none_or(|t| t.state != TrialState::Queued) {
+                return Err(Some(TunerError::InvalidTrial {
+                    trial: *n,
+                    reason: "not queued".into(),
+                }));
+            }
+        }
+        let hb = request.heartbeat.map(|h| h.as_secs_f64());
+        let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
+        lock_study(&mut tx, id, &url)?;
+        let set_running = format!(
+            "UPDATE nasbo_trials SET state = 'running', started_at = {NOW}, worker = $3, heartbeat_at = {NOW},
+                    heartbeat_s = $4, attempts = attempts + 1
+             WHERE study_id = $1 AND number = $2"
+        );
+        let counts = tx
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE source <> 'warm-start') FROM nasbo_trials WHERE study_id = $1",
+                &[&id],
+            )
+            .map_err(|e| pg_err(&url, e))?;
+        let (count, counted): (i64, i64) = (counts.get(0), counts.get(1));
+        let (mut trial, n) = match choice.resolve(count as usize) {
+            Ok(t) => {
+                if request.limit.is_some_and(|l| counted as usize >= l) {
+                    let queued: i64 = tx
+                        .query_one(
+                            "SELECT count(*) FROM nasbo_trials WHERE study_id = $1 AND state = 'queued'",
+                            &[&id],
+                        )
+                        .map_err(|e| pg_err(&url, e))?
+                        .get(0);
+                    // A trial queued since the snapshot is claimed on the next try.
+                    return if queued > 0 { Err(None) } else { Ok(None) };
+                }
+                let row = TrialRow::of(&t, &url)?;
+                insert_trial(&mut tx, id, &row).map_err(|e| pg_err(&url, e))?;
+                let n = t.number as i64;
+                (t, n)
+            }
+            Err(n) => (trials[n].clone(), n as i64),
+        };
+        let sql = match trial.state {
+            TrialState::Queued => {
+                format!("{set_running} AND state = 'queued' RETURNING started_at, attempts")
+            }
+            _ => format!("{set_running} RETURNING started_at, attempts"),
+        };
+        let Some(row) = tx
+            .query_opt(sql.as_str(), &[&id, &n, &self.worker, &hb])
+            .map_err(|e| pg_err(&url, e))?
+        else {
+            return Err(None);
+        };
+        let (started, token): (f64, i64) = (row.get(0), row.get(1));
+        if trial.state == TrialState::Queued {
+            tx.execute(
+                "DELETE FROM nasbo_reports WHERE study_id = $1 AND number = $2",
+                &[&id, &n],
+            )
+            .map_err(|e| pg_err(&url, e))?;
+        }
+        tx.commit().map_err(|e| pg_err(&url, e))?;
+        trial.state = TrialState::Running;
+        trial.started_at = Some(from_secs(started));
+        trial.intermediate.clear();
+        let lease = Lease {
+            number: trial.number,
+            token: token.max(0) as u64,
+        };
+        Ok(Some((trial, lease)))
+    }
+
     /// The studies in the database at `url`, with their trials counted by state.
     pub fn studies(url: &str) -> Result<Vec<StudySummary>, TunerError> {
         let mut client = connect(url)?;
@@ -281,58 +421,54 @@ impl Storage for PostgresStorage {
 
     fn reserve(
         &mut self,
-        heartbeat: Option<Duration>,
+        request: &Request,
         choose: &mut dyn FnMut(&[Trial]) -> Result<Reservation, TunerError>,
-    ) -> Result<Trial, TunerError> {
-        let url = self.url.clone();
-        let id = self.id;
-        let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
-        lock_study(&mut tx, id, &url)?;
-        let trials = read_trials(&mut tx, id, &self.record.space, &url)?;
-        let now = to_secs(SystemTime::now());
-        let hb = heartbeat.map(|h| h.as_secs_f64());
-        let mut trial = match choose(&trials)?.resolve(trials.len()) {
-            Ok(t) => {
-                insert_trial(&mut tx, id, &t).map_err(|e| pg_err(&url, e))?;
-                t
+    ) -> Result<Option<(Trial, Lease)>, TunerError> {
+        let locked = self.proposal_lock()?;
+        let mut result = Err(reserve_gave_up(&redact(&self.url)));
+        for _ in 0..RESERVE_TRIES {
+            match self.try_reserve(request, choose) {
+                Ok(r) => {
+                    result = Ok(r);
+                    break;
+                }
+                Err(Some(e)) => {
+                    result = Err(e);
+                    break;
+                }
+                Err(None) => continue,
             }
-            Err(n) => {
-                let Some(t) = trials.get(n).filter(|t| t.state == TrialState::Queued) else {
-                    return Err(TunerError::InvalidTrial {
-                        trial: n,
-                        reason: "not queued".into(),
-                    });
-                };
-                tx.execute(
-                    "DELETE FROM nasbo_reports WHERE study_id = $1 AND number = $2",
-                    &[&id, &(n as i64)],
+        }
+        if locked {
+            let unlocked = self
+                .client
+                .execute(
+                    "SELECT pg_advisory_unlock($1, $2)",
+                    &[&PROPOSAL_LOCK, &(self.id as i32)],
                 )
-                .map_err(|e| pg_err(&url, e))?;
-                t.clone()
+                .map_err(|e| pg_err(&self.url, e));
+            if result.is_ok() {
+                unlocked?;
             }
-        };
-        tx.execute(
-            "UPDATE nasbo_trials SET state = 'running', started_at = $3, worker = $4, heartbeat_at = $3,
-                    heartbeat_s = $5, attempts = attempts + 1
-             WHERE study_id = $1 AND number = $2",
-            &[&id, &(trial.number as i64), &now, &self.worker, &hb],
-        )
-        .map_err(|e| pg_err(&url, e))?;
-        tx.commit().map_err(|e| pg_err(&url, e))?;
-        trial.state = TrialState::Running;
-        trial.started_at = Some(from_secs(now));
-        trial.intermediate.clear();
-        Ok(trial)
+        }
+        result
     }
 
     fn finish(&mut self, f: &Finish) -> Result<(), TunerError> {
-        let values = serde_json::to_string(&f.values).unwrap_or_default();
-        let metrics = serde_json::to_string(&f.metrics).unwrap_or_default();
+        check_finite(f.number, &f.values, &f.metrics)?;
+        let (values, metrics) = TrialRow::result_json(f.number, &f.values, &f.metrics, &self.url)?;
+        let token = f.token.map(|t| t as i64);
+        // An interruption gives the trial back: no heartbeat of this worker takes it again.
         let changed = self
             .client
             .execute(
-                "UPDATE nasbo_trials SET state = $3, vals = $4, metrics = $5, error = $6, finished_at = $7
-                 WHERE study_id = $1 AND number = $2 AND state IN ('running', 'queued')",
+                &format!(
+                    "UPDATE nasbo_trials SET state = $3, vals = $4, metrics = $5, error = $6,
+                            finished_at = CASE WHEN $7 THEN {NOW} END,
+                            worker = CASE WHEN $3 = 'queued' THEN NULL ELSE worker END
+                     WHERE study_id = $1 AND number = $2 AND state IN ('running', 'queued')
+                       AND ($8::bigint IS NULL OR attempts = $8)"
+                ),
                 &[
                     &self.id,
                     &(f.number as i64),
@@ -340,77 +476,163 @@ impl Storage for PostgresStorage {
                     &values,
                     &metrics,
                     &f.error,
-                    &f.finished_at.map(to_secs),
+                    &f.finished_at.is_some(),
+                    &token,
                 ],
             )
             .map_err(|e| pg_err(&self.url, e))?;
-        finished(changed, f, || self.trials())
+        finished(changed, f, || self.stored(f.number))
     }
 
-    fn report(&mut self, number: usize, step: u64, value: f64) -> Result<(), TunerError> {
+    fn report(
+        &mut self,
+        number: usize,
+        token: Option<u64>,
+        step: u64,
+        value: f64,
+    ) -> Result<(), TunerError> {
+        check_report(number, step, value)?;
         let changed = self
             .client
             .execute(
                 "INSERT INTO nasbo_reports (study_id, number, step, value)
                  SELECT $1, $2, $3, $4 WHERE EXISTS
-                   (SELECT 1 FROM nasbo_trials WHERE study_id = $1 AND number = $2 AND state = 'running')
+                   (SELECT 1 FROM nasbo_trials WHERE study_id = $1 AND number = $2 AND state = 'running'
+                      AND ($5::bigint IS NULL OR attempts = $5))
                  ON CONFLICT (study_id, number, step) DO UPDATE SET value = EXCLUDED.value",
-                &[&self.id, &(number as i64), &(step as i64), &value],
+                &[
+                    &self.id,
+                    &(number as i64),
+                    &(step as i64),
+                    &value,
+                    &token.map(|t| t as i64),
+                ],
             )
             .map_err(|e| pg_err(&self.url, e))?;
-        reported(changed, number)
+        reported(changed, number, token, || self.stored(number))
     }
 
-    fn heartbeat(&mut self, numbers: &[usize]) -> Result<(), TunerError> {
-        let now = to_secs(SystemTime::now());
-        let numbers: Vec<i64> = numbers.iter().map(|&n| n as i64).collect();
-        self.client
-            .execute(
-                "UPDATE nasbo_trials SET heartbeat_at = $3
-                 WHERE study_id = $1 AND number = ANY($2) AND worker = $4 AND state = 'running'",
-                &[&self.id, &numbers, &now, &self.worker],
+    fn heartbeat(&mut self, leases: &[Lease]) -> Result<Vec<Lease>, TunerError> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let numbers: Vec<i64> = leases.iter().map(|l| l.number as i64).collect();
+        let tokens: Vec<i64> = leases.iter().map(|l| l.token as i64).collect();
+        let held = self
+            .client
+            .query(
+                &format!(
+                    "UPDATE nasbo_trials t SET heartbeat_at = {NOW}, state = 'running'
+                     FROM unnest($2::bigint[], $3::bigint[]) AS l(number, token)
+                     WHERE t.study_id = $1 AND t.number = l.number AND t.attempts = l.token
+                       AND t.worker = $4 AND t.state IN ('running', 'queued')
+                     RETURNING t.number"
+                ),
+                &[&self.id, &numbers, &tokens, &self.worker],
             )
             .map_err(|e| pg_err(&self.url, e))?;
-        Ok(())
+        let held: std::collections::HashSet<i64> = held.iter().map(|r| r.get(0)).collect();
+        Ok(leases
+            .iter()
+            .filter(|l| !held.contains(&(l.number as i64)))
+            .copied()
+            .collect())
     }
 
     fn requeue_lost(&mut self) -> Result<Vec<usize>, TunerError> {
         let url = self.url.clone();
-        let now = to_secs(SystemTime::now());
-        let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
-        let lost = tx
+        // Read first, outside any write transaction: most calls find nothing to do.
+        let rows = self
+            .client
             .query(
-                "SELECT number, error, attempts, $2 - heartbeat_at FROM nasbo_trials
-                 WHERE study_id = $1 AND state = 'running' AND heartbeat_s IS NOT NULL
-                   AND $2 - heartbeat_at > $3 * heartbeat_s
-                 FOR UPDATE",
-                &[&self.id, &now, &(STALE_AFTER_HEARTBEATS as f64)],
+                &format!(
+                    "SELECT number, attempts, heartbeat_at, heartbeat_s, error, {NOW} - heartbeat_at
+                     FROM nasbo_trials
+                     WHERE study_id = $1 AND state = 'running' AND heartbeat_s IS NOT NULL
+                       AND heartbeat_at IS NOT NULL AND (worker IS NULL OR worker <> $2)"
+                ),
+                &[&self.id, &self.worker],
             )
             .map_err(|e| pg_err(&url, e))?;
+        let running = rows
+            .iter()
+            .map(|r| Running {
+                number: r.get::<_, i64>(0).max(0) as usize,
+                token: r.get::<_, i64>(1).max(0) as u64,
+                beat: r.get(2),
+                interval: r.get(3),
+                error: r.get(4),
+                silent: r.get(5),
+            })
+            .collect();
+        let lost = silent(running);
+        if lost.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
         let mut numbers = Vec::new();
-        for r in lost {
-            let (n, error, attempts, silent): (i64, Option<String>, i64, f64) =
-                (r.get(0), r.get(1), r.get(2), r.get(3));
-            let why = format!("worker lost (no heartbeat for {silent:.0} s)");
-            let (state, note) = requeue_note(error.as_deref(), attempts as u32, &why);
-            let finished = (state == TrialState::Failed).then_some(now);
-            tx.execute(
-                "UPDATE nasbo_trials SET state = $3, error = $4, finished_at = $5
-                 WHERE study_id = $1 AND number = $2",
-                &[&self.id, &n, &state.name(), &note, &finished],
-            )
-            .map_err(|e| pg_err(&url, e))?;
-            numbers.push(n as usize);
+        for r in &lost {
+            let why = format!("worker lost (no heartbeat for {:.0} s)", r.silent);
+            let (state, note) = requeue_note(r.error.as_deref(), r.token as u32, &why);
+            // Only if nothing changed since it was read (a heartbeat or a finish in between).
+            let changed = tx
+                .execute(
+                    &format!(
+                        "UPDATE nasbo_trials SET state = $3, error = $4,
+                                finished_at = CASE WHEN $3 = 'failed' THEN {NOW} END
+                         WHERE study_id = $1 AND number = $2 AND state = 'running' AND attempts = $5
+                           AND heartbeat_at = $6"
+                    ),
+                    &[
+                        &self.id,
+                        &(r.number as i64),
+                        &state.name(),
+                        &note,
+                        &(r.token as i64),
+                        &r.beat,
+                    ],
+                )
+                .map_err(|e| pg_err(&url, e))?;
+            if changed == 1 {
+                numbers.push(r.number);
+            }
         }
         tx.commit().map_err(|e| pg_err(&url, e))?;
         Ok(numbers)
     }
 
-    fn import(&mut self, trials: Vec<Trial>) -> Result<Vec<usize>, TunerError> {
+    fn connect_again(&self) -> Option<Result<Box<dyn Storage>, TunerError>> {
+        Some(
+            PostgresStorage::open(&self.url, &self.record.name, None).map(|mut s| {
+                s.worker = self.worker.clone();
+                Box::new(s) as Box<dyn Storage>
+            }),
+        )
+    }
+
+    fn import(&mut self, import: Import) -> Result<Imported, TunerError> {
         let url = self.url.clone();
         let id = self.id;
+        for t in &import.trials {
+            check_import(t)?;
+        }
+        let rows = import
+            .trials
+            .iter()
+            .map(|t| TrialRow::of(t, &url))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
         lock_study(&mut tx, id, &url)?;
+        let key = import.key.as_ref().map(|k| format!("import:{id}:{k}"));
+        if let Some(k) = &key {
+            let done: i64 = tx
+                .query_one("SELECT count(*) FROM nasbo_meta WHERE key = $1", &[k])
+                .map_err(|e| pg_err(&url, e))?
+                .get(0);
+            if done > 0 {
+                return Ok(Imported::Already);
+            }
+        }
         let start: i64 = tx
             .query_one(
                 "SELECT count(*) FROM nasbo_trials WHERE study_id = $1",
@@ -418,21 +640,35 @@ impl Storage for PostgresStorage {
             )
             .map_err(|e| pg_err(&url, e))?
             .get(0);
-        let mut numbers = Vec::with_capacity(trials.len());
-        for (i, mut t) in trials.into_iter().enumerate() {
-            t.number = start as usize + i;
-            insert_trial(&mut tx, id, &t).map_err(|e| pg_err(&url, e))?;
+        if import.into_empty && start > 0 {
+            return Err(TunerError::NotEmpty {
+                study: self.record.name.clone(),
+                trials: start as usize,
+            });
+        }
+        let mut numbers = Vec::with_capacity(rows.len());
+        for (i, (mut row, t)) in rows.into_iter().zip(&import.trials).enumerate() {
+            let number = start + i as i64;
+            row.number = number;
+            insert_trial(&mut tx, id, &row).map_err(|e| pg_err(&url, e))?;
             for (step, v) in &t.intermediate {
                 tx.execute(
                     "INSERT INTO nasbo_reports (study_id, number, step, value) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (study_id, number, step) DO UPDATE SET value = EXCLUDED.value",
-                    &[&id, &(t.number as i64), &(*step as i64), v],
+                    &[&id, &number, &(*step as i64), v],
                 )
                 .map_err(|e| pg_err(&url, e))?;
             }
-            numbers.push(t.number);
+            numbers.push(number as usize);
+        }
+        if let Some(k) = &key {
+            tx.execute(
+                &format!("INSERT INTO nasbo_meta (key, value) VALUES ($1, {NOW}::text)"),
+                &[k],
+            )
+            .map_err(|e| pg_err(&url, e))?;
         }
         tx.commit().map_err(|e| pg_err(&url, e))?;
-        Ok(numbers)
+        Ok(Imported::Added(numbers))
     }
 }

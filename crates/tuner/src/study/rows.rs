@@ -155,21 +155,44 @@ pub(crate) struct TrialRow {
 }
 
 impl TrialRow {
-    /// The columns of `t`.
-    pub(crate) fn of(t: &Trial) -> Self {
-        TrialRow {
+    /// The columns of `t`; a value that cannot be written is an error naming the trial.
+    pub(crate) fn of(t: &Trial, url: &str) -> Result<Self, TunerError> {
+        let json = |what: &str, r: serde_json::Result<String>| {
+            r.map_err(|e| TunerError::Storage {
+                url: redact(url),
+                reason: format!("trial {}: its {what} cannot be written: {e}", t.number),
+            })
+        };
+        Ok(TrialRow {
             number: t.number as i64,
             state: t.state.name().to_string(),
-            params: serde_json::to_string(&t.params).unwrap_or_default(),
-            values: serde_json::to_string(&t.values).unwrap_or_default(),
-            metrics: serde_json::to_string(&t.metrics).unwrap_or_default(),
+            params: json("parameters", serde_json::to_string(&t.params))?,
+            values: json("values", serde_json::to_string(&t.values))?,
+            metrics: json("metrics", serde_json::to_string(&t.metrics))?,
             source: t.source.text(),
             started_at: t.started_at.map(to_secs),
             finished_at: t.finished_at.map(to_secs),
             suggest_s: t.suggest_s,
             error: t.error.clone(),
             strategy_state: t.strategy_state.clone(),
-        }
+        })
+    }
+
+    /// A finish's values and metrics as written.
+    pub(crate) fn result_json(
+        number: usize,
+        values: &[f64],
+        metrics: &[(String, f64)],
+        url: &str,
+    ) -> Result<(String, String), TunerError> {
+        let bad = |e: serde_json::Error| TunerError::Storage {
+            url: redact(url),
+            reason: format!("trial {number}: its result cannot be written: {e}"),
+        };
+        Ok((
+            serde_json::to_string(values).map_err(bad)?,
+            serde_json::to_string(metrics).map_err(bad)?,
+        ))
     }
 
     pub(crate) fn into_trial(self, space: &Space, url: &str) -> Result<Trial, TunerError> {
