@@ -406,7 +406,7 @@ pub(crate) fn poll_lock(
             return Ok(false);
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause = (pause * 2).min(Duration::from_millis(2));
     }
 }
 
