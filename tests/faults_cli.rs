@@ -13,16 +13,11 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{csv_rows, nasbo};
 
-fn workdir(name: &str) -> PathBuf {
-    common::workdir("faults", name)
-}
-
 fn unique(name: &str) -> String {
     nasbo::tuner::study::unique_study_name(name)
 }
 
-const SPACE: &str = "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n\
-                     [[param]]\nname = \"y\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n";
+const SPACE: &str = common::XY_SPACE;
 
 /// A space file and an objective script: `(x − 0.3)² + (y − 0.6)²` after `sleep` seconds; the
 /// script logs `start TRIAL WORKER` and `end TRIAL WORKER` to `runs.log` (the worker is the
@@ -132,16 +127,8 @@ fn runs(dir: &Path) -> Vec<(String, usize, String)> {
         .collect()
 }
 
-/// Runs `test` on SQLite (a file in a fresh folder) and, when there is a server, PostgreSQL.
 fn on_both(name: &str, test: fn(&str, &Path)) {
-    let dir = workdir(&format!("{name}-sqlite"));
-    test(&format!("sqlite:{}", dir.join("s.db").display()), &dir);
-    std::fs::remove_dir_all(&dir).ok();
-    if let Some(url) = nasbo::tuner::study::test_postgres_url() {
-        let dir = workdir(&format!("{name}-pg"));
-        test(&url, &dir);
-        std::fs::remove_dir_all(&dir).ok();
-    }
+    common::on_both("faults", name, test)
 }
 
 fn signal(c: &Child, sig: i32) {

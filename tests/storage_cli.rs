@@ -24,8 +24,7 @@ fn unique(name: &str) -> String {
     nasbo::tuner::study::unique_study_name(name)
 }
 
-const SPACE: &str = "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n\
-                     [[param]]\nname = \"y\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n";
+const SPACE: &str = common::XY_SPACE;
 
 /// `(x − 0.3)² + (y − 0.6)²` after `sleep`; logs `trial pid x y` to `evaluated.log` and touches
 /// `finishing` just before printing the value.
@@ -209,17 +208,8 @@ fn four_workers(storage: &str, dir: &Path) {
     );
 }
 
-/// Runs `test` in a fresh folder on SQLite (a file in it) and, when there is a server, on
-/// PostgreSQL.
 fn on_both(name: &str, test: fn(&str, &Path)) {
-    let dir = workdir(&format!("{name}-sqlite"));
-    test(&format!("sqlite:{}", dir.join("s.db").display()), &dir);
-    std::fs::remove_dir_all(&dir).ok();
-    if let Some(url) = postgres() {
-        let dir = workdir(&format!("{name}-pg"));
-        test(&url, &dir);
-        std::fs::remove_dir_all(&dir).ok();
-    }
+    common::on_both("store", name, test)
 }
 
 #[test]

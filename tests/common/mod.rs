@@ -43,3 +43,20 @@ pub fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
         })
         .collect()
 }
+
+/// The two-float space (`x`, `y` on [0, 1]) of the storage and fault tests.
+pub const XY_SPACE: &str = "[[param]]\nname = \"x\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n\
+                            [[param]]\nname = \"y\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\n";
+
+/// Runs `test` on SQLite (a file in a fresh folder `nasbo-<tag>-<name>-sqlite-…`) and, when
+/// `NASBO_TEST_POSTGRES` names a server, on PostgreSQL.
+pub fn on_both(tag: &str, name: &str, test: fn(&str, &Path)) {
+    let dir = workdir(tag, &format!("{name}-sqlite"));
+    test(&format!("sqlite:{}", dir.join("s.db").display()), &dir);
+    std::fs::remove_dir_all(&dir).ok();
+    if let Some(url) = nasbo::tuner::study::test_postgres_url() {
+        let dir = workdir(tag, &format!("{name}-pg"));
+        test(&url, &dir);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
