@@ -41,6 +41,20 @@ pub enum AcqError {
         /// How many candidates were examined.
         tried: usize,
     },
+    /// The hypervolume's box decomposition would be too large (a big front in many objectives).
+    #[error(
+        "{front} front points in {objectives} objectives need {boxes} hypervolume boxes (at most {max})"
+    )]
+    TooManyBoxes {
+        /// The front's size.
+        front: usize,
+        /// The number of objectives.
+        objectives: usize,
+        /// The boxes the decomposition would need (saturating).
+        boxes: usize,
+        /// The limit, [`crate::MAX_BOXES`].
+        max: usize,
+    },
     /// The acquisition function was not finite anywhere it was evaluated.
     #[error("the acquisition function is not finite at any candidate")]
     NonFinite,

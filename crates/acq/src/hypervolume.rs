@@ -99,10 +99,12 @@ impl<'m, S: Surrogate> LogExpectedHypervolumeImprovement<'m, S> {
             .try_fold(1usize, |acc, g| acc.checked_mul(g.len()))
             .unwrap_or(usize::MAX);
         if cells > MAX_BOXES {
-            return Err(bad(format!(
-                "{} front points in {k} objectives need {cells} boxes (at most {MAX_BOXES})",
-                pts.len()
-            )));
+            return Err(AcqError::TooManyBoxes {
+                front: pts.len(),
+                objectives: k,
+                boxes: cells,
+                max: MAX_BOXES,
+            });
         }
         let mut boxes = Vec::with_capacity(cells);
         let mut idx = vec![0usize; k - 1];

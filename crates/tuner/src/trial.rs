@@ -108,8 +108,9 @@ pub enum Source {
     Model,
     /// `bo`'s initial design (Sobol points before the model is used).
     Initial,
-    /// The strategy could not follow its rule and proposed a random point instead; `reason`
-    /// says why (a model that failed to fit, an exhausted neighbourhood, ...).
+    /// The strategy could not follow its rule and proposed by a simpler one; `reason` says
+    /// why and what proposed instead (a model that failed to fit: a random point; EHVI's box
+    /// decomposition too large: ParEGO's scalarization; an exhausted neighbourhood, ...).
     Fallback {
         /// Why.
         reason: String,

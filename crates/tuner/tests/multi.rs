@@ -102,3 +102,63 @@ fn pending_trials_and_nsga2_run_and_are_reproducible() {
     assert_eq!(x, y, "same seed, same study");
     assert!(x > hv(StrategyKind::Random, 1, 20, 1) * 0.9);
 }
+
+/// Five objectives on a front where every trial is non-dominated: 40 front points would need
+/// 41⁴ ≈ 2.8 M hypervolume boxes, past EHVI's limit, so `bo` says so and proposes with ParEGO's
+/// scalarization of the same trials (not a random point); with 12 trials EHVI proposes.
+#[test]
+fn ehvi_past_its_box_limit_falls_back_to_parego_and_says_so() {
+    let space = Space::new(
+        (0..4)
+            .map(|i| Param::float(&format!("x{i}"), 0.0, 1.0))
+            .collect(),
+    )
+    .unwrap();
+    let config = |strategy: &str| StudyConfig {
+        seed: 3,
+        strategy: StrategyKind::parse(strategy).unwrap(),
+        directions: vec![Direction::Minimize; 5],
+        ..StudyConfig::default()
+    };
+    // The trials come from random search (fast); `bo` proposes the next one from them.
+    let mut random = Study::new(space.clone(), config("random")).unwrap();
+    for _ in 0..40 {
+        let (number, a) = random.ask().unwrap();
+        let x: Vec<f64> = (0..4)
+            .map(|i| a[i].as_ref().and_then(|v| v.as_f64()).unwrap())
+            .collect();
+        // (x₀, …, x₃, −Σx): a point dominating another would have to equal it.
+        let mut values = x.clone();
+        values.push(-x.iter().sum::<f64>());
+        random
+            .tell(
+                number,
+                Outcome::Complete {
+                    values,
+                    metrics: vec![],
+                },
+            )
+            .unwrap();
+    }
+    let next_source = |n: usize| {
+        let mut study = Study::new(space.clone(), config("bo")).unwrap();
+        study
+            .add_trials(random.trials()[..n].to_vec(), None)
+            .unwrap();
+        let t = study.ask_trial().unwrap();
+        t.source
+    };
+    assert_eq!(
+        next_source(12),
+        nasbo_tuner::Source::Model,
+        "EHVI at 12 trials"
+    );
+    match next_source(40) {
+        nasbo_tuner::Source::Fallback { reason } => {
+            assert!(reason.contains("hypervolume boxes"), "{reason}");
+            assert!(reason.contains("ParEGO"), "{reason}");
+            assert!(!reason.contains("random"), "{reason}");
+        }
+        other => panic!("expected the ParEGO fallback, got {other:?}"),
+    }
+}

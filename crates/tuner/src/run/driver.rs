@@ -304,7 +304,7 @@ pub fn run(
                 }
                 if let Source::Fallback { reason } = &trial.source {
                     on_event(Event::Warning(format!(
-                        "trial {}: the strategy fell back to a random point: {reason}",
+                        "trial {}: the strategy fell back: {reason}",
                         trial.number
                     )));
                 }

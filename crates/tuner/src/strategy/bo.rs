@@ -105,8 +105,9 @@ impl Bo {
             .unwrap_or_else(|| (self.encoder.dim() + 1).max(5))
     }
 
-    /// The model's proposal, and the state to keep with it.
-    fn model_step(&self, ctx: &Context<'_>) -> Result<(Assignment, String), TunerError> {
+    /// The model's proposal, the state to keep with it, and (never, for one objective) why the
+    /// proposal is not the configured rule's.
+    fn model_step(&self, ctx: &Context<'_>) -> Result<Step, TunerError> {
         let enc = self.encoder.clone();
         let data = TrainingData::from_trials(
             &enc,
@@ -124,9 +125,12 @@ impl Bo {
         let state = BoState {
             gp: fitted.warm_start_params(),
         };
-        Ok((a, serde_json::to_string(&state).unwrap_or_default()))
+        Ok((a, serde_json::to_string(&state).unwrap_or_default(), None))
     }
 }
+
+/// A model step's proposal, its state, and why it is not the configured rule's (if so).
+type Step = (Assignment, String, Option<String>);
 
 impl Strategy for Bo {
     fn name(&self) -> &'static str {
@@ -153,18 +157,22 @@ impl Strategy for Bo {
             self.model_step(ctx)
         };
         let (reason, state) = match step {
-            Ok((a, state)) if !ctx.seen(&a) || self.config.noisy => {
+            Ok((a, state, note)) if !ctx.seen(&a) || self.config.noisy => {
                 return Ok(Proposal {
                     params: a,
-                    source: Source::Model,
+                    source: match note {
+                        Some(reason) => Source::Fallback { reason },
+                        None => Source::Model,
+                    },
                     state: Some(state),
                 })
             }
-            Ok((_, state)) => (
-                "the acquisition's best point was already evaluated".to_string(),
+            Ok((_, state, _)) => (
+                "the acquisition's best point was already evaluated; a random point instead"
+                    .to_string(),
                 Some(state),
             ),
-            Err(e) => (e.to_string(), None),
+            Err(e) => (format!("{e}; a random point instead"), None),
         };
         // Rather than stopping the study, a random point, with the reason recorded.
         Ok(Proposal {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use nalgebra::{DMatrix, DVector};
-use nasbo_acq::{optimize_with, Domain, LogExpectedHypervolumeImprovement, Surrogate};
+use nasbo_acq::{optimize_with, AcqError, Domain, LogExpectedHypervolumeImprovement, Surrogate};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -85,12 +85,14 @@ impl Rows {
     }
 }
 
-/// The proposal of `bo` in a study of several objectives, and the state to keep with it.
+/// The proposal of `bo` in a study of several objectives, the state to keep with it, and
+/// why it is not the configured rule's when it is not (EHVI's box decomposition too large for
+/// the front: ParEGO's scalarization of the same trials proposes instead).
 pub(super) fn step(
     config: &BoConfig,
     enc: &Arc<Encoder>,
     ctx: &Context<'_>,
-) -> Result<(Assignment, String), TunerError> {
+) -> Result<(Assignment, String, Option<String>), TunerError> {
     let rows = Rows::new(enc, ctx);
     let warm = super::bo::latest_state::<MoState>(ctx)
         .map(|s| s.gps)
@@ -104,6 +106,17 @@ pub(super) fn step(
     let canon = |v: &mut [f64]| enc.impute(v);
     let mut exclude = rows.xs.clone();
     exclude.extend(rows.pending.iter().cloned());
+    let parego = |warm_start: bool| -> Result<_, TunerError> {
+        let data = parego_data(&rows, ctx);
+        let mut opts = options(0);
+        if !warm_start {
+            opts.warm_start = None;
+        }
+        let fitted = fit_data(enc.clone(), data, Direction::Maximize, config, &opts)?;
+        let x = super::bo::propose_one(config, enc, &fitted, ctx)?;
+        Ok((x, fitted.warm_start_params()))
+    };
+    let mut note = None;
     let (x, gps) = match config.multi {
         MultiObjective::Ehvi => {
             let fitted: Vec<StudyModel> = (0..ctx.directions.len())
@@ -117,20 +130,29 @@ pub(super) fn step(
                     )
                 })
                 .collect::<Result<_, _>>()?;
-            let x = ehvi(
+            match ehvi(
                 config, &rows, &fitted, &domain, &optimizer, &exclude, &canon,
-            )?;
-            (x, fitted.iter().map(|f| f.warm_start_params()).collect())
+            ) {
+                Ok(x) => (x, fitted.iter().map(|f| f.warm_start_params()).collect()),
+                Err(TunerError::Acquisition(e @ AcqError::TooManyBoxes { .. })) => {
+                    // The per-objective models stay the warm start of the next EHVI step;
+                    // the scalarized model starts cold (its target differs every step).
+                    note = Some(format!("{e}; proposed by ParEGO's scalarization instead"));
+                    (
+                        parego(false)?.0,
+                        fitted.iter().map(|f| f.warm_start_params()).collect(),
+                    )
+                }
+                Err(e) => return Err(e),
+            }
         }
         MultiObjective::Parego => {
-            let data = parego_data(&rows, ctx);
-            let fitted = fit_data(enc.clone(), data, Direction::Maximize, config, &options(0))?;
-            let x = super::bo::propose_one(config, enc, &fitted, ctx)?;
-            (x, vec![fitted.warm_start_params()])
+            let (x, gp) = parego(true)?;
+            (x, vec![gp])
         }
     };
     let state = serde_json::to_string(&MoState { gps }).unwrap_or_default();
-    Ok((enc.decode(&x), state))
+    Ok((enc.decode(&x), state, note))
 }
 
 /// Maximizes LogEHVI over the models' front (pending points believed at their means).
