@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::prune::Pruner;
 use crate::space::{Assignment, Space};
 use crate::strategy::{Context, Strategy, StrategyKind};
 use crate::trial::{Direction, Outcome, Source, Trial, TrialState};
@@ -114,7 +115,44 @@ impl Study {
 
     /// The study kept in `storage` (new or with trials), proposing with `config`'s strategy
     /// and seed. `config.directions` must be the stored ones.
-    pub fn open(mut storage: Box<dyn Storage>, config: StudyConfig) -> Result<Self, TunerError> {
+    pub fn open(storage: Box<dyn Storage>, config: StudyConfig) -> Result<Self, TunerError> {
+        let strategy = config.strategy.build(&storage.study().space)?;
+        Study::with_strategy(storage, config, strategy)
+    }
+
+    /// [`Study::open`] with a strategy of the caller's own (any [`Strategy`]: one written
+    /// outside this crate, or a built-in one configured by hand); `config.strategy` is then
+    /// not used.
+    ///
+    /// ```
+    /// use nasbo_tuner::strategy::{Context, Proposal, Strategy};
+    /// use nasbo_tuner::study::MemoryStorage;
+    /// use nasbo_tuner::{Direction, Outcome, Param, Space, Study, StudyConfig, StudyRecord};
+    /// use nasbo_tuner::{TunerError, Value};
+    ///
+    /// /// Proposes the middle of the first parameter's range, then its ends.
+    /// struct Thirds;
+    /// impl Strategy for Thirds {
+    ///     fn name(&self) -> &'static str { "thirds" }
+    ///     fn suggest(&mut self, ctx: &Context<'_>) -> Result<Proposal, TunerError> {
+    ///         let x = [0.5, 0.0, 1.0][ctx.number % 3];
+    ///         Ok(Proposal::model(vec![Some(Value::Float(x))]))
+    ///     }
+    /// }
+    /// let space = Space::new(vec![Param::float("x", 0.0, 1.0)])?;
+    /// let record = StudyRecord { name: "s".into(), space, directions: vec![Direction::Minimize] };
+    /// let storage = Box::new(MemoryStorage::new(record));
+    /// let mut study = Study::with_strategy(storage, StudyConfig::default(), Box::new(Thirds))?;
+    /// let (n, params) = study.ask()?;
+    /// assert_eq!(params[0], Some(Value::Float(0.5)));
+    /// study.tell(n, Outcome::value(1.0))?;
+    /// # Ok::<(), TunerError>(())
+    /// ```
+    pub fn with_strategy(
+        mut storage: Box<dyn Storage>,
+        config: StudyConfig,
+        strategy: Box<dyn Strategy>,
+    ) -> Result<Self, TunerError> {
         let record = storage.study().clone();
         record.space.check()?;
         if config.directions.is_empty() {
@@ -144,7 +182,6 @@ impl Study {
                 });
             }
         }
-        let strategy = config.strategy.build(&record.space)?;
         let trials = storage.trials()?;
         Ok(Study {
             storage,
@@ -407,6 +444,50 @@ impl Study {
             t.intermediate.push((step, value));
         }
         Ok(())
+    }
+
+    /// Whether `pruner` would stop running trial `number` now, judged against every trial
+    /// of the study as the storage holds them (other workers' included: the study is read
+    /// again first when it is shared). The ask/tell form of the run loop's pruning: report a
+    /// step, ask this, and tell [`Outcome::Pruned`] when it says so.
+    ///
+    /// ```
+    /// use nasbo_tuner::prune::MedianPruner;
+    /// use nasbo_tuner::{Outcome, Param, Space, Study, StudyConfig, TunerError};
+    /// let space = Space::new(vec![Param::float("x", 0.0, 1.0)])?;
+    /// let mut study = Study::new(space, StudyConfig::default())?;
+    /// let pruner = MedianPruner { min_step: 1, max_step: 10, startup_trials: 1 };
+    /// let (a, _) = study.ask()?;
+    /// study.report(a, 1, 0.3)?;
+    /// assert!(!study.should_prune(a, &pruner)?); // nothing to compare with yet
+    /// study.tell(a, Outcome::value(0.3))?;
+    /// let (b, _) = study.ask()?;
+    /// study.report(b, 1, 0.9)?; // minimizing: worse than the median at step 1
+    /// assert!(study.should_prune(b, &pruner)?);
+    /// study.tell(b, Outcome::Pruned { value: Some(0.9) })?;
+    /// # Ok::<(), TunerError>(())
+    /// ```
+    pub fn should_prune(&mut self, number: usize, pruner: &dyn Pruner) -> Result<bool, TunerError> {
+        if self.is_shared() {
+            self.refresh()?;
+        }
+        let direction = self.config.direction();
+        match self.trials.get(number) {
+            Some(t) if t.state == TrialState::Running => {
+                Ok(pruner.prune(t, &self.trials, direction))
+            }
+            Some(t) => Err(TunerError::InvalidTrial {
+                trial: number,
+                reason: format!(
+                    "is {}, not running: only a running trial can be pruned",
+                    t.state.name()
+                ),
+            }),
+            None => Err(TunerError::InvalidTrial {
+                trial: number,
+                reason: format!("the study has no trial {number}"),
+            }),
+        }
     }
 
     /// Puts running trials whose worker was lost back in the queue (see
