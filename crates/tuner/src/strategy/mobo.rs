@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Context;
 use crate::bo::encode::Encoder;
-use crate::bo::{fit_data, BoConfig, FitOptions, MultiObjective, StudyModel, TrainingData};
+use crate::bo::{fit_data, BoConfig, FitOptions, MultiObjective, StudyModel, Target, TrainingData};
 use crate::pareto::non_dominated;
 use crate::space::Assignment;
 use crate::trial::{Direction, TrialState};
@@ -75,14 +75,18 @@ impl Rows {
         }
         rows
     }
+}
 
-    fn column(&self, j: usize) -> TrainingData {
-        TrainingData {
-            xs: self.xs.clone(),
-            ys: self.ys.iter().map(|y| y[j]).collect(),
-            pending: self.pending.clone(),
-        }
-    }
+/// Objective `j`'s training data, built as the single objective's is
+/// ([`TrainingData::from_trials`]): failures at its worst complete value, pruned trials as
+/// [`BoConfig::pruned`] says (intermediate values are the first objective's), pending trials
+/// pending.
+fn objective_data(enc: &Encoder, ctx: &Context<'_>, j: usize, config: &BoConfig) -> TrainingData {
+    let target = Target::Objective {
+        index: j,
+        direction: ctx.directions[j],
+    };
+    TrainingData::from_trials(enc, ctx.trials, &target, config.pruned)
 }
 
 /// The proposal of `bo` in a study of several objectives, the state to keep with it, and
@@ -123,7 +127,7 @@ pub(super) fn step(
                 .map(|j| {
                     fit_data(
                         enc.clone(),
-                        rows.column(j),
+                        objective_data(enc, ctx, j, config),
                         Direction::Maximize,
                         config,
                         &options(j),
@@ -264,5 +268,52 @@ fn parego_data(rows: &Rows, ctx: &Context<'_>) -> TrainingData {
         xs: rows.xs.clone(),
         ys,
         pending: rows.pending.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bo::PrunedAs;
+    use crate::space::{Param, Space, Value};
+    use crate::trial::Trial;
+
+    /// Each objective's model gets the single objective's rows: a pruned trial follows
+    /// `BoConfig::pruned` for the first objective (whose intermediate values it reported) and
+    /// stands at the worst value for the others; a failure is at each objective's worst.
+    #[test]
+    fn objectives_are_modelled_from_the_single_objective_training_data() {
+        let space = Space::new(vec![Param::float("x", 0.0, 1.0)]).unwrap();
+        let enc = Encoder::new(&space);
+        let mut trials: Vec<Trial> = (0..5)
+            .map(|n| Trial::new(n, vec![Some(Value::Float(0.2 * n as f64))]))
+            .collect();
+        for (t, y) in trials.iter_mut().zip([[1.0, 5.0], [2.0, 4.0], [3.0, 3.0]]) {
+            t.state = TrialState::Complete;
+            t.values = y.to_vec();
+        }
+        trials[3].state = TrialState::Pruned;
+        trials[3].intermediate = vec![(1, 9.0)];
+        trials[4].state = TrialState::Failed;
+        let dirs = [Direction::Minimize, Direction::Minimize];
+        let ctx = Context {
+            space: &space,
+            trials: &trials,
+            direction: dirs[0],
+            directions: &dirs,
+            seed: 0,
+            number: 5,
+        };
+        let with = |pruned| BoConfig {
+            pruned,
+            ..BoConfig::default()
+        };
+        // Larger is better: minimized values enter negated; the worst is -3 and -5.
+        let ignored = objective_data(&enc, &ctx, 0, &with(PrunedAs::Ignored));
+        assert_eq!(ignored.ys, vec![-1.0, -2.0, -3.0, -3.0], "pruned left out");
+        let second = objective_data(&enc, &ctx, 1, &with(PrunedAs::Ignored));
+        assert_eq!(second.ys, vec![-5.0, -4.0, -3.0, -5.0, -5.0]);
+        let worst = objective_data(&enc, &ctx, 0, &with(PrunedAs::Worst));
+        assert_eq!(worst.ys, vec![-1.0, -2.0, -3.0, -3.0, -3.0]);
     }
 }
