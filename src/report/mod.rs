@@ -30,7 +30,9 @@
 use std::path::Path;
 
 use crate::tuner::bo::{fit_surrogate, FitOptions, StudyModel, Target};
-use crate::tuner::importance::{importance, prepare, report_model, ImportanceConfig};
+use crate::tuner::importance::{
+    importance, importance_of_model, prepare, report_model, ImportanceConfig,
+};
 use crate::tuner::pareto::non_dominated;
 use crate::tuner::space::format_float;
 use crate::tuner::study::csv::metric_names;
@@ -127,6 +129,7 @@ pub fn build(
     };
     add(convergence(&complete, direction), &mut notes);
     let target = Target::objective(direction);
+    let config = ImportanceConfig::default();
     let model = if complete.len() >= 4 {
         let (used, _) = prepare(trials, &target);
         match fit_surrogate(
@@ -134,7 +137,10 @@ pub fn build(
             &used,
             &target,
             &report_model(),
-            &FitOptions::default(),
+            &FitOptions {
+                seed: config.seed,
+                warm_start: None,
+            },
         ) {
             Ok(m) => Some(m),
             Err(e) => {
@@ -170,7 +176,6 @@ pub fn build(
             },
         ));
     }
-    let config = ImportanceConfig::default();
     let mut columns = Vec::new();
     for (name, t) in &targets {
         if complete.len() < config.min_trials {
@@ -184,7 +189,12 @@ pub fn build(
             ));
             continue;
         }
-        match importance(space, trials, t, &config) {
+        // The objective's model is the one the slices drew (same trials, settings, seed).
+        let result = match (name.as_str(), model.as_ref()) {
+            ("value", Some(m)) => importance_of_model(space, m, &config),
+            _ => importance(space, trials, t, &config),
+        };
+        match result {
             Ok(rows) => {
                 columns.push(if log {
                     format!("{name} (log)")

@@ -37,7 +37,7 @@
 
 use nasbo_acq::sobol_point;
 
-use crate::bo::{fit_surrogate, BoConfig, FitOptions, Target};
+use crate::bo::{fit_surrogate, BoConfig, FitOptions, StudyModel, Target};
 use crate::space::{Assignment, Space};
 use crate::trial::{Trial, TrialState};
 use crate::TunerError;
@@ -202,6 +202,16 @@ pub fn importance(
             warm_start: None,
         },
     )?;
+    importance_of_model(space, &model, config)
+}
+
+/// The importances of [`importance`] from a model already fitted (a report fits the
+/// objective's model once, for its slices and its importances).
+pub fn importance_of_model(
+    space: &Space,
+    model: &StudyModel,
+    config: &ImportanceConfig,
+) -> Result<Vec<Importance>, TunerError> {
     let failed = std::cell::Cell::new(None);
     let f = |pts: &[Assignment]| -> Vec<f64> {
         match model.predict(pts) {
@@ -223,11 +233,14 @@ pub fn importance(
 /// noise level, which real training runs have; no power transform), and values pulled in only
 /// when they are more than a million robust scales out (a `1e300` from a diverged run), so
 /// that it predicts in the target's own units: a study that gathered near its optimum has a
-/// tiny robust scale, and `bo`'s band of 50 would bend the rest of its values.
+/// tiny robust scale, and `bo`'s band of 50 would bend the rest of its values. Above 800
+/// trials it conditions on a uniform subset (`bo`'s subset favours the best trials, and the
+/// importances would then describe their neighbourhood rather than the space).
 pub fn report_model() -> BoConfig {
     BoConfig {
         noisy: true,
         extreme_band: 1e6,
+        subset: crate::bo::SubsetDraw::Uniform,
         ..BoConfig::default()
     }
 }

@@ -147,3 +147,37 @@ fn a_sixty_forty_split_comes_out_in_order() {
     .to_string();
     assert!(err.contains("at least 4 complete trials"), "{err}");
 }
+
+/// Above 800 trials the report's model conditions on a uniform subset: its training inputs
+/// cover the space as the trials do, where `bo`'s subset crowds around the best trials.
+#[test]
+fn the_report_model_draws_a_uniform_subset_of_a_large_study() {
+    use nasbo_tuner::bo::{fit_surrogate, FitOptions, SubsetDraw};
+    use nasbo_tuner::importance::report_model;
+    let space = Space::new(vec![Param::float("x", 0.0, 1.0)]).unwrap();
+    let trials: Vec<Trial> = (0..1200)
+        .map(|n| {
+            let x = (n as f64 + 0.5) / 1200.0;
+            let mut t = Trial::new(n, vec![Some(Value::Float(x))]);
+            t.state = TrialState::Complete;
+            t.values = vec![x];
+            t
+        })
+        .collect();
+    let target = Target::objective(Direction::Minimize);
+    // The share of the model's training inputs in the best fifth of the range (x < 0.2).
+    let low_share = |config: &nasbo_tuner::BoConfig| {
+        let m = fit_surrogate(&space, &trials, &target, config, &FitOptions::default()).unwrap();
+        let xs = m.gp().train_inputs();
+        assert_eq!(xs.nrows(), 800);
+        xs.column(0).iter().filter(|&&x| x < 0.2).count() as f64 / xs.nrows() as f64
+    };
+    let uniform = low_share(&report_model());
+    assert_eq!(report_model().subset, SubsetDraw::Uniform);
+    let best_first = low_share(&nasbo_tuner::BoConfig {
+        subset: SubsetDraw::BestFirst,
+        ..report_model()
+    });
+    assert!((uniform - 0.2).abs() < 0.05, "uniform subset: {uniform}");
+    assert!(best_first > uniform + 0.05, "{best_first} vs {uniform}");
+}

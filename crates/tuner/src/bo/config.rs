@@ -21,6 +21,7 @@ use crate::TunerError;
 /// | `pruned` | `Shifted` | what a pruned trial tells the model ([`PrunedAs`]) |
 /// | `fit_limit` | `400` | above this many observations the hyperparameters are fitted on a subset of this many ([`nasbo_gp::subset`]) | `≥ 1` |
 /// | `model_limit` | `800` | above this many observations the model is conditioned on a subset of this many (the best, their neighbours, a uniform draw of the rest) | `≥ fit_limit` |
+/// | `subset` | `BestFirst` | how those subsets are drawn ([`SubsetDraw`]: `Uniform` for a model of the whole space, as a report's) |
 ///
 /// What `output_warp` and `boundary_prior` change, measured on the test functions and tables
 /// (`docs/benchmarks.md`): the power transform lets the GP model the region near the optimum
@@ -55,8 +56,23 @@ pub struct BoConfig {
     pub fit_limit: usize,
     /// Most observations the model is conditioned on.
     pub model_limit: usize,
+    /// How the subsets above `fit_limit` and `model_limit` are drawn.
+    pub subset: SubsetDraw,
     /// How a study of several objectives proposes.
     pub multi: MultiObjective,
+}
+
+/// How a model of more observations than [`BoConfig::fit_limit`] or [`BoConfig::model_limit`]
+/// picks the ones it keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SubsetDraw {
+    /// The best observations, their neighbours and a uniform draw of the rest: accurate where
+    /// the next proposal is looked for (what `bo` uses).
+    #[default]
+    BestFirst,
+    /// A uniform draw: the same accuracy everywhere, for a model of the whole space (the
+    /// slices and importances of `nasbo report`).
+    Uniform,
 }
 
 /// How `bo` proposes in a study of several objectives.
@@ -133,6 +149,7 @@ impl Default for BoConfig {
             pruned: PrunedAs::Shifted,
             fit_limit: nasbo_gp::SubsetOfData::default().fit,
             model_limit: nasbo_gp::SubsetOfData::default().condition,
+            subset: SubsetDraw::BestFirst,
             multi: MultiObjective::default(),
         }
     }

@@ -9,7 +9,7 @@ mod model;
 mod surrogate;
 pub mod warp;
 
-pub use config::{BoConfig, MeanLevel, MultiObjective, OutputWarp, PrunedAs};
+pub use config::{BoConfig, MeanLevel, MultiObjective, OutputWarp, PrunedAs, SubsetDraw};
 pub use model::ImputedModel;
 pub(crate) use surrogate::fit_data;
 pub use surrogate::{fit_surrogate, Band, FitOptions, StudyModel, Target, TrainingData};

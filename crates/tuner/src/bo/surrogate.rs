@@ -363,7 +363,10 @@ pub(crate) fn fit_data(
     let subset = SubsetOfData {
         fit: config.fit_limit,
         condition: config.model_limit,
-        emphasis: Emphasis::Largest,
+        emphasis: match config.subset {
+            super::SubsetDraw::BestFirst => Emphasis::Largest,
+            super::SubsetDraw::Uniform => Emphasis::Uniform,
+        },
         seed: options.seed,
     };
     let SubsetFit {
