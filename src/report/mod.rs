@@ -190,8 +190,8 @@ pub fn build(
             continue;
         }
         // The objective's model is the one the slices drew (same trials, settings, seed).
-        let result = match (name.as_str(), model.as_ref()) {
-            ("value", Some(m)) => importance_of_model(space, m, &config),
+        let result = match (t, model.as_ref()) {
+            (Target::Objective { .. }, Some(m)) => importance_of_model(space, m, &config),
             _ => importance(space, trials, t, &config),
         };
         match result {
