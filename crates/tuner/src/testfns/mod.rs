@@ -1,11 +1,14 @@
-//! Test problems with known optima: Branin, Hartmann 3 and 6, Ackley, Rosenbrock, and a mixed
-//! integer/categorical function. Each declares its space (bounds), optimum value and
-//! optimizers; `tests/test_functions.rs` checks every one at its optimizers.
+//! Test problems with known optima: Branin, Hartmann 3 and 6, Ackley, Rosenbrock, a mixed
+//! integer/categorical function, and the held-out problems of [`heldout`]. Each declares its
+//! space (bounds), optimum value and optimizers; `tests/test_functions.rs` checks every one at
+//! its optimizers.
 
 use std::f64::consts::PI;
 use std::sync::Arc;
 
 use crate::space::{Assignment, Param, Space, Value};
+
+pub mod heldout;
 
 /// A test problem: a space, an objective to minimize, its optimum and optimizers.
 #[derive(Clone)]
@@ -95,39 +98,53 @@ impl Problem {
         }
     }
 
-    /// The problem called `name` (`branin`, `hartmann3`, `hartmann6`, `ackley<d>`,
-    /// `shiftedackley<d>`, `rosenbrock<d>`, `mixed`), case-insensitive.
+    /// The problem called `name` (`branin`, `hartmann3`, `hartmann6`, `mixed`, or a family with
+    /// its dimension: `ackley<d>`, `shiftedackley<d>`, `rosenbrock<d>`, and the held-out ones
+    /// of [`heldout`]: `shiftedlevy<d>`, `shiftedgriewank<d>`, `shiftedrastrigin<d>`,
+    /// `schwefel<d>`, `michalewicz<d>` (d ≤ 10), `styblinskitang<d>`), case-insensitive.
     pub fn by_name(name: &str) -> Option<Problem> {
         let n = name.to_ascii_lowercase();
         match n.as_str() {
-            "branin" => Some(branin()),
-            "hartmann3" => Some(hartmann3()),
-            "hartmann6" => Some(hartmann6()),
-            "mixed" => Some(mixed()),
-            _ => {
-                if let Some(d) = n.strip_prefix("shiftedackley") {
-                    d.parse()
-                        .ok()
-                        .filter(|&d| (1..=100).contains(&d))
-                        .map(shifted_ackley)
-                } else if let Some(d) = n.strip_prefix("ackley") {
-                    d.parse()
-                        .ok()
-                        .filter(|&d| (1..=100).contains(&d))
-                        .map(ackley)
-                } else if let Some(d) = n.strip_prefix("rosenbrock") {
-                    d.parse()
-                        .ok()
-                        .filter(|&d| (2..=100).contains(&d))
-                        .map(rosenbrock)
-                } else {
-                    None
-                }
-            }
+            "branin" => return Some(branin()),
+            "hartmann3" => return Some(hartmann3()),
+            "hartmann6" => return Some(hartmann6()),
+            "mixed" => return Some(mixed()),
+            _ => {}
         }
+        type Family = (&'static str, usize, usize, fn(usize) -> Problem);
+        // Longer prefixes first: `shiftedackley` before `ackley`.
+        const FAMILIES: [Family; 9] = [
+            ("shiftedackley", 1, 100, shifted_ackley),
+            ("shiftedlevy", 1, 100, heldout::shifted_levy),
+            ("shiftedgriewank", 1, 100, heldout::shifted_griewank),
+            ("shiftedrastrigin", 1, 100, heldout::shifted_rastrigin),
+            ("ackley", 1, 100, ackley),
+            ("rosenbrock", 2, 100, rosenbrock),
+            ("schwefel", 1, 100, heldout::schwefel),
+            ("michalewicz", 1, 10, heldout::michalewicz),
+            ("styblinskitang", 1, 100, heldout::styblinski_tang),
+        ];
+        FAMILIES.iter().find_map(|&(prefix, lo, hi, make)| {
+            let d: usize = n.strip_prefix(prefix)?.parse().ok()?;
+            (lo..=hi).contains(&d).then(|| make(d))
+        })
     }
 
-    /// Every built-in problem (Ackley and shifted Ackley in 5-D, Rosenbrock in 4-D).
+    /// The held-out problems of issue 24 at the dimensions its protocol measures (4–10).
+    pub fn held_out() -> Vec<Problem> {
+        vec![
+            heldout::shifted_levy(4),
+            heldout::schwefel(4),
+            heldout::michalewicz(5),
+            heldout::shifted_griewank(6),
+            heldout::shifted_rastrigin(6),
+            heldout::styblinski_tang(8),
+            heldout::shifted_levy(10),
+        ]
+    }
+
+    /// Every built-in problem (Ackley and shifted Ackley in 5-D, Rosenbrock in 4-D, and
+    /// [`Problem::held_out`]).
     pub fn all() -> Vec<Problem> {
         vec![
             branin(),
@@ -138,6 +155,9 @@ impl Problem {
             rosenbrock(4),
             mixed(),
         ]
+        .into_iter()
+        .chain(Self::held_out())
+        .collect()
     }
 }
 
