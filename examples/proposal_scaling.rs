@@ -8,7 +8,8 @@
 //!
 //! Other flags: `--problem NAME` (a 6-D test function of `nasbo bench`, default `hartmann6`,
 //! or `ridge6`, the sine-plus-quadratic data of `benches/gp.rs`),
-//! `--seed S`, `--fit-limit N` and `--model-limit N` (`BoConfig`'s subset sizes).
+//! `--seed S`, `--fit-limit N` and `--model-limit N` (`BoConfig`'s subset sizes), and
+//! `--around-best N` (the acquisition's raw points around the best trials).
 //!
 //! Prints one JSON line per `n`: the median and largest `suggest_s` of the proposals, and the
 //! fraction of the warm-start trials that the best proposal beats.
@@ -50,6 +51,9 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(v) = get("--model-limit") {
         bo.model_limit = v.parse()?;
+    }
+    if let Some(v) = get("--around-best") {
+        bo.optimizer.around_best = v.parse()?;
     }
     let problem = match name.as_str() {
         // The data of `benches/gp.rs` (sine plus quadratic, nearly noise-free), whose

@@ -25,7 +25,9 @@ use super::tables::{Observe, Pick};
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Problems, comma-separated: branin, hartmann3, hartmann6, ackley<d>,
-    /// shiftedackley<d>, rosenbrock<d>, mixed, a table problem, a two-objective table problem
+    /// shiftedackley<d>, rosenbrock<d>, mixed, the held-out shiftedlevy<d>, shiftedgriewank<d>,
+    /// shiftedrastrigin<d>, schwefel<d>, michalewicz<d> (d ≤ 10), styblinskitang<d> (issue 24's
+    /// list: `heldout`), a table problem, a two-objective table problem
     /// (nb201-latency, nb201-params: the curves' `best` is the normalized hypervolume so far,
     /// `regret` 1 minus it), or a learning-curve problem
     /// lc-<hartmann6|shiftedackley6|rosenbrock6>-<rank|cross> (27 steps a trial; --trials is
@@ -59,6 +61,10 @@ pub struct BenchArgs {
     /// box to a face (0: a constant prior mean).
     #[arg(long, default_value_t = 0.25)]
     boundary_prior: f64,
+    /// `bo`: raw points of the acquisition search drawn around the three best trials
+    /// (default: `bo`'s own setting).
+    #[arg(long)]
+    around_best: Option<usize>,
     /// `bo`: power transform of the values before the GP: auto (on for deterministic
     /// problems, off for noisy ones), on, off.
     #[arg(long, value_enum, default_value_t = WarpArg::Auto)]
@@ -208,7 +214,7 @@ fn test_problem(name: &str) -> Option<BenchProblem> {
 pub fn problem(name: &str) -> Result<BenchProblem> {
     test_problem(name).with_context(|| {
         format!(
-            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, {}, {}, {})",
+            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, shiftedlevy<d>, shiftedgriewank<d>, shiftedrastrigin<d>, schwefel<d>, michalewicz<d> (d ≤ 10), styblinskitang<d>, heldout, {}, {}, {})",
             super::tables::names().join(", "),
             super::mobench::names().join(", "),
             super::learning::names().join(", ")
@@ -315,7 +321,19 @@ pub fn run_one(
 }
 
 /// Runs `nasbo bench`.
-pub fn run(args: BenchArgs) -> Result<ExitCode> {
+pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
+    // `heldout`: issue 24's held-out problems.
+    args.problem = args
+        .problem
+        .iter()
+        .flat_map(|p| {
+            if p.eq_ignore_ascii_case("heldout") {
+                Problem::held_out().into_iter().map(|q| q.name).collect()
+            } else {
+                vec![p.clone()]
+            }
+        })
+        .collect();
     if args.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
@@ -415,6 +433,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 })
                 .map(|k| match k {
                     StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig {
+                        optimizer: nasbo::acq::OptimizerConfig {
+                            around_best: args.around_best.unwrap_or(c.optimizer.around_best),
+                            ..c.optimizer.clone()
+                        },
                         boundary_prior: args.boundary_prior,
                         output_warp: args.output_warp.into(),
                         prior_mean: args.prior_mean.into(),

@@ -6,7 +6,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::domain::Domain;
 use crate::functions::{AcqKind, Incumbent};
-use crate::optimize::{optimize, optimize_with, Candidate, OptimizerConfig};
+use crate::optimize::{optimize_around, Candidate, OptimizerConfig};
 use crate::surrogate::Surrogate;
 use crate::AcqError;
 
@@ -72,6 +72,28 @@ fn as_matrix(points: &[Vec<f64>], d: usize) -> DMatrix<f64> {
     DMatrix::from_fn(points.len(), d, |i, k| points[i][k])
 }
 
+/// How many of the best observed points anchor the optimizer's raw points
+/// ([`OptimizerConfig::around_best`]).
+pub const ANCHORS: usize = 3;
+
+/// The `k` observed inputs of `model` with the largest observed outputs (none when `wanted` is 0).
+fn best_observed<S: Surrogate>(model: &S, k: usize, wanted: usize) -> Vec<Vec<f64>> {
+    if wanted == 0 {
+        return Vec::new();
+    }
+    let x = model.observed_inputs();
+    let y = model.observed_outputs();
+    let mut order: Vec<usize> = (0..y.len().min(x.nrows()))
+        .filter(|&i| y[i].is_finite())
+        .collect();
+    order.sort_by(|&a, &b| y[b].total_cmp(&y[a]));
+    order
+        .into_iter()
+        .take(k)
+        .map(|i| x.row(i).iter().copied().collect())
+        .collect()
+}
+
 /// Proposes `q` points, accounting for pending ones.
 pub fn propose<S: Surrogate + Sync>(
     model: &S,
@@ -95,6 +117,7 @@ pub fn propose<S: Surrogate + Sync>(
             .collect::<Result<_, _>>()?;
         owned = Some(model.condition(&as_matrix(req.pending, d), &DVector::from_vec(ys))?);
     }
+    let anchors = best_observed(model, ANCHORS, req.config.around_best);
     let mut exclude: Vec<Vec<f64>> = req.evaluated.to_vec();
     exclude.extend(req.pending.iter().cloned());
     let mut chosen = Vec::with_capacity(req.q);
@@ -106,8 +129,8 @@ pub fn propose<S: Surrogate + Sync>(
             ..req.config.clone()
         };
         let cand = match req.canonicalize {
-            Some(f) => optimize_with(&acq, req.domain, &config, &exclude, f)?,
-            None => optimize(&acq, req.domain, &config, &exclude)?,
+            Some(f) => optimize_around(&acq, req.domain, &config, &exclude, f, &anchors)?,
+            None => optimize_around(&acq, req.domain, &config, &exclude, &|_| {}, &anchors)?,
         };
         drop(acq);
         if i + 1 < req.q {

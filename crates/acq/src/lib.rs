@@ -56,7 +56,8 @@ pub use functions::{
 };
 pub use hypervolume::{LogExpectedHypervolumeImprovement, MAX_BOXES};
 pub use optimize::{
-    best_candidate, discrete_neighbours, local_search, optimize, optimize_with, raw_samples,
-    select_starts, sobol_point, Candidate, Duplicates, OptimizerConfig,
+    best_candidate, discrete_neighbours, local_search, optimize, optimize_around, optimize_with,
+    raw_samples, samples_around, select_starts, sobol_point, Candidate, Duplicates,
+    OptimizerConfig,
 };
 pub use surrogate::{Moments, Surrogate};

@@ -16,7 +16,7 @@ use crate::TunerError;
 /// | `boundary_prior` | `0.25` | depth of the quadratic prior mean, in standard deviations of the values, from the centre of the box to a face; 0 turns it off |
 /// | `prior_mean` | `Auto` | level of the GP's constant prior mean: the worst value seen for a deterministic objective, the average for a noisy one ([`MeanLevel`]) |
 /// | `extreme_band` | `50` | values farther than this many robust scales from the median are pulled in before the model sees them ([`crate::bo::warp::Tails`]); `f64::INFINITY` turns it off | `> 0` |
-/// | `optimizer` | 1,024 raw samples, 10 starts | the acquisition optimizer |
+/// | `optimizer` | 1,024 raw samples and 16 around the 3 best trials, 10 starts | the acquisition optimizer ([`OptimizerConfig::around_best`]) |
 /// | `fantasy` | Kriging believer | what is assumed at pending trials |
 /// | `pruned` | `Shifted` | what a pruned trial tells the model ([`PrunedAs`]) |
 /// | `fit_limit` | `400` | above this many observations the hyperparameters are fitted on a subset of this many ([`nasbo_gp::subset`]) | `≥ 1` |
@@ -140,7 +140,10 @@ impl Default for BoConfig {
             n_initial: None,
             acquisition: AcqKind::default(),
             noisy: false,
-            optimizer: OptimizerConfig::default(),
+            optimizer: OptimizerConfig {
+                around_best: 16,
+                ..OptimizerConfig::default()
+            },
             fantasy: Fantasy::default(),
             output_warp: OutputWarp::Auto,
             boundary_prior: 0.25,
