@@ -65,6 +65,11 @@ pub struct BenchArgs {
     /// (default: `bo`'s own setting).
     #[arg(long)]
     around_best: Option<usize>,
+    /// `bo`: every this many trials a hyperparameter fit from scratch instead of from the
+    /// previous trial's (0: never; default: `bo`'s own, 4 for deterministic problems and never
+    /// for noisy ones).
+    #[arg(long)]
+    cold_fit_every: Option<usize>,
     /// `bo`: power transform of the values before the GP: auto (on for deterministic
     /// problems, off for noisy ones), on, off.
     #[arg(long, value_enum, default_value_t = WarpArg::Auto)]
@@ -437,6 +442,7 @@ pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
                             around_best: args.around_best.unwrap_or(c.optimizer.around_best),
                             ..c.optimizer.clone()
                         },
+                        cold_fit_every: args.cold_fit_every.or(c.cold_fit_every),
                         boundary_prior: args.boundary_prior,
                         output_warp: args.output_warp.into(),
                         prior_mean: args.prior_mean.into(),

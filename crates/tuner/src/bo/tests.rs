@@ -173,3 +173,27 @@ fn mean_gradient_with_the_bowl_matches_finite_differences() {
     let n = c.observed_outputs().len();
     assert!((c.observed_outputs()[n - 1] - ys[0]).abs() < 1e-9);
 }
+
+#[test]
+fn fits_from_scratch_every_fourth_trial_for_deterministic_objectives_only() {
+    let det = BoConfig::default();
+    assert_eq!(det.cold_fit_period(), 4);
+    let noisy = BoConfig {
+        noisy: true,
+        ..BoConfig::default()
+    };
+    assert_eq!(noisy.cold_fit_period(), 0);
+    let never = BoConfig {
+        cold_fit_every: Some(0),
+        ..BoConfig::default()
+    };
+    assert_eq!(never.cold_fit_period(), 0);
+    let set = BoConfig {
+        noisy: true,
+        cold_fit_every: Some(3),
+        ..BoConfig::default()
+    };
+    assert_eq!(set.cold_fit_period(), 3);
+    let cold: Vec<usize> = (0..12).filter(|&n| det.cold_fit(n)).collect();
+    assert_eq!(cold, vec![0, 4, 8]);
+}

@@ -117,7 +117,9 @@ impl Bo {
         );
         let options = FitOptions {
             seed: ctx.seed ^ ctx.number as u64,
-            warm_start: latest_state::<BoState>(ctx).map(|s| s.gp),
+            warm_start: latest_state::<BoState>(ctx)
+                .map(|s| s.gp)
+                .filter(|_| !self.config.cold_fit(ctx.number)),
         };
         let fitted = fit_data(enc.clone(), data, ctx.direction, &self.config, &options)?;
         let x = propose_one(&self.config, &enc, &fitted, ctx)?;
