@@ -59,6 +59,9 @@ fn main() -> anyhow::Result<()> {
     if let Some(v) = get("--cold-fit-every") {
         bo.cold_fit_every = Some(v.parse()?);
     }
+    if let Some(v) = get("--cold-fit-starts") {
+        bo.cold_fit_starts = Some(v.parse()?);
+    }
     let problem = match name.as_str() {
         // The data of `benches/gp.rs` (sine plus quadratic, nearly noise-free), whose
         // likelihood has a long ridge: the slowest fits measured (docs §1).

@@ -70,6 +70,9 @@ pub struct BenchArgs {
     /// for noisy ones).
     #[arg(long)]
     cold_fit_every: Option<usize>,
+    /// `bo`: L-BFGS runs of a hyperparameter fit from scratch (default: `bo`'s own setting).
+    #[arg(long)]
+    cold_fit_starts: Option<usize>,
     /// `bo`: power transform of the values before the GP: auto (on for deterministic
     /// problems, off for noisy ones), on, off.
     #[arg(long, value_enum, default_value_t = WarpArg::Auto)]
@@ -443,6 +446,7 @@ pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
                             ..c.optimizer.clone()
                         },
                         cold_fit_every: args.cold_fit_every.or(c.cold_fit_every),
+                        cold_fit_starts: args.cold_fit_starts.or(c.cold_fit_starts),
                         boundary_prior: args.boundary_prior,
                         output_warp: args.output_warp.into(),
                         prior_mean: args.prior_mean.into(),

@@ -140,6 +140,7 @@ pub fn build(
             &FitOptions {
                 seed: config.seed,
                 warm_start: None,
+                local_starts: None,
             },
         ) {
             Ok(m) => Some(m),

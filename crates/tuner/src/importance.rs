@@ -200,6 +200,7 @@ pub fn importance(
         &FitOptions {
             seed: config.seed,
             warm_start: None,
+            local_starts: None,
         },
     )?;
     importance_of_model(space, &model, config)

@@ -69,6 +69,9 @@ pub struct FitOptions {
     /// Start the hyperparameter search from these log-parameters of an earlier fit
     /// ([`GaussianProcess::log_params`]), with one local search instead of two.
     pub warm_start: Option<Vec<f64>>,
+    /// L-BFGS runs of the hyperparameter search, from the best of the screened starts (`None`:
+    /// one with a warm start, else nasbo-gp's default, two for up to 200 observations).
+    pub local_starts: Option<usize>,
 }
 
 /// The data a model is fitted to: encoded inputs with their values in "larger is better"
@@ -357,6 +360,9 @@ pub(crate) fn fit_data(
     }
     if let Some(prev) = &options.warm_start {
         params = params.warm_start_log_params(prev.clone()).local_starts(1);
+    }
+    if let Some(k) = options.local_starts {
+        params = params.local_starts(k);
     }
     // Above `fit_limit` observations, a subset-of-data model: the best, their neighbours and a
     // uniform draw of the rest (nasbo_gp::subset), for a bounded cost per proposal.

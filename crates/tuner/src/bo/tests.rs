@@ -81,6 +81,7 @@ fn corner_model(level: MeanLevel) -> (f64, (f64, f64)) {
     let options = FitOptions {
         seed: 1 ^ 20,
         warm_start: None,
+        local_starts: None,
     };
     let fitted = fit_surrogate(
         &space,

@@ -115,11 +115,15 @@ impl Bo {
             &Target::objective(ctx.direction),
             self.config.pruned,
         );
+        let cold = self.config.cold_fit(ctx.number);
         let options = FitOptions {
             seed: ctx.seed ^ ctx.number as u64,
-            warm_start: latest_state::<BoState>(ctx)
-                .map(|s| s.gp)
-                .filter(|_| !self.config.cold_fit(ctx.number)),
+            warm_start: latest_state::<BoState>(ctx).map(|s| s.gp).filter(|_| !cold),
+            local_starts: if cold {
+                self.config.cold_fit_starts
+            } else {
+                None
+            },
         };
         let fitted = fit_data(enc.clone(), data, ctx.direction, &self.config, &options)?;
         let x = propose_one(&self.config, &enc, &fitted, ctx)?;

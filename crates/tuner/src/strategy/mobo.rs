@@ -106,6 +106,7 @@ pub(super) fn step(
     let options = |j: usize| FitOptions {
         seed: ctx.seed ^ ctx.number as u64 ^ (j as u64).wrapping_mul(0xA24B_AED4_963E_E407),
         warm_start: warm.get(j).cloned(),
+        local_starts: None,
     };
     let canon = |v: &mut [f64]| enc.impute(v);
     let mut exclude = rows.xs.clone();
