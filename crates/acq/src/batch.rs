@@ -128,10 +128,9 @@ pub fn propose<S: Surrogate + Sync>(
             seed: req.config.seed.wrapping_add(i as u64),
             ..req.config.clone()
         };
-        let cand = match req.canonicalize {
-            Some(f) => optimize_around(&acq, req.domain, &config, &exclude, f, &anchors)?,
-            None => optimize_around(&acq, req.domain, &config, &exclude, &|_| {}, &anchors)?,
-        };
+        let identity = |_: &mut [f64]| {};
+        let canon = req.canonicalize.unwrap_or(&identity);
+        let cand = optimize_around(&acq, req.domain, &config, &exclude, canon, &anchors)?;
         drop(acq);
         if i + 1 < req.q {
             let y = lie(current, req.fantasy, &cand.x)?;

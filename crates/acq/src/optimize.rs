@@ -400,19 +400,6 @@ pub fn samples_around(
     out
 }
 
-/// [`optimize_with`], with [`samples_around`] `anchors` (e.g. the best observed points) added to
-/// the raw points, so that local searches also start where the data are best.
-pub fn optimize_around<A: AcquisitionFunction + ?Sized>(
-    acq: &A,
-    domain: &Domain,
-    config: &OptimizerConfig,
-    exclude: &[Vec<f64>],
-    canonicalize: &(dyn Fn(&mut [f64]) + Sync),
-    anchors: &[Vec<f64>],
-) -> Result<Candidate, AcqError> {
-    optimize_inner(acq, domain, config, exclude, canonicalize, anchors)
-}
-
 /// [`optimize`], with every candidate first mapped to a canonical form by `canonicalize`
 /// before it is compared with `exclude` and returned. A caller whose points have equivalent
 /// forms (e.g. coordinates of inactive conditional parameters) passes its canonical map, so
@@ -424,10 +411,12 @@ pub fn optimize_with<A: AcquisitionFunction + ?Sized>(
     exclude: &[Vec<f64>],
     canonicalize: &(dyn Fn(&mut [f64]) + Sync),
 ) -> Result<Candidate, AcqError> {
-    optimize_inner(acq, domain, config, exclude, canonicalize, &[])
+    optimize_around(acq, domain, config, exclude, canonicalize, &[])
 }
 
-fn optimize_inner<A: AcquisitionFunction + ?Sized>(
+/// [`optimize_with`], with [`samples_around`] `anchors` (e.g. the best observed points) added to
+/// the raw points, so that local searches also start where the data are best.
+pub fn optimize_around<A: AcquisitionFunction + ?Sized>(
     acq: &A,
     domain: &Domain,
     config: &OptimizerConfig,
