@@ -16,7 +16,7 @@ mean of log10 of the final regret with a two-sided permutation test, and by the 
 Regrets are floored at 1e-12 (as the peer runner's summary) before log10 and ratios; problem
 names are compared case-insensitively. A run's final regret is its regret at its last trial;
 runs with fewer trials than the most common count for that problem and method are reported and
-left out.
+left out, unless `--all-runs` (for pruned studies, whose trial count varies by seed).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from collections import defaultdict
 FLOOR = 1e-12
 
 
-def final_regrets(paths, method_filter=None):
+def final_regrets(paths, method_filter=None, all_runs=False):
     """{(method, problem): {seed: final regret}} from nasbo or peer CSVs (files or folders)."""
     files = []
     for p in paths:
@@ -61,7 +61,7 @@ def final_regrets(paths, method_filter=None):
         lengths[(m, p)].append(t)
     for (m, p, s), (t, reg) in last.items():
         full = statistics.mode(lengths[(m, p)])
-        if t < full:
+        if t < full and not all_runs:
             print(f"note: {m} on {p} seed {s} stopped at {t} of {full} trials; left out", file=sys.stderr)
             continue
         out[(m, p)][s] = max(reg, FLOOR)
@@ -86,8 +86,8 @@ def permutation_p(a, b, n=10_000, seed=0):
 
 
 def compare(args):
-    before = final_regrets([args.before], {args.method})
-    after = final_regrets([args.after], {args.method})
+    before = final_regrets([args.before], {args.method}, args.all_runs)
+    after = final_regrets([args.after], {args.method}, args.all_runs)
     problems = sorted({p for (_, p) in before} & {p for (_, p) in after})
     if not problems:
         sys.exit(f"no problem of method {args.method!r} is in both {args.before} and {args.after}")
@@ -146,6 +146,8 @@ def main():
     c.add_argument("before")
     c.add_argument("after")
     c.add_argument("--method", default="bo")
+    c.add_argument("--all-runs", action="store_true",
+                   help="keep runs of any length (pruned studies: the trial count varies by seed)")
     q = sub.add_parser("peers")
     q.add_argument("nasbo")
     q.add_argument("peers", nargs="+")
