@@ -70,6 +70,10 @@ pub struct BenchArgs {
     /// for noisy ones).
     #[arg(long)]
     cold_fit_every: Option<usize>,
+    /// `bo`: every this many trials a greedy step (the posterior mean's maximum) instead of
+    /// the acquisition's (0: never; default: `bo`'s own setting).
+    #[arg(long)]
+    exploit_every: Option<usize>,
     /// `bo`: L-BFGS runs of a hyperparameter fit from scratch (default: `bo`'s own setting).
     #[arg(long)]
     cold_fit_starts: Option<usize>,
@@ -447,6 +451,7 @@ pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
                         },
                         cold_fit_every: args.cold_fit_every.or(c.cold_fit_every),
                         cold_fit_starts: args.cold_fit_starts.or(c.cold_fit_starts),
+                        exploit_every: args.exploit_every.or(c.exploit_every),
                         boundary_prior: args.boundary_prior,
                         output_warp: args.output_warp.into(),
                         prior_mean: args.prior_mean.into(),

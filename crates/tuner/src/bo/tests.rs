@@ -198,3 +198,28 @@ fn fits_from_scratch_every_fourth_trial_for_deterministic_objectives_only() {
     let cold: Vec<usize> = (0..12).filter(|&n| det.cold_fit(n)).collect();
     assert_eq!(cold, vec![0, 4, 8]);
 }
+
+#[test]
+fn greedy_steps_every_fifth_trial_for_deterministic_objectives_only() {
+    let det = BoConfig::default();
+    assert_eq!(det.exploit_period(), 5);
+    let greedy: Vec<usize> = (0..20).filter(|&n| det.exploits(n)).collect();
+    // Halfway between the fits from scratch (0, 4, 8, ...), never at the same trial for
+    // two periods in a row.
+    assert_eq!(greedy, vec![2, 7, 12, 17]);
+    let noisy = BoConfig {
+        noisy: true,
+        ..BoConfig::default()
+    };
+    assert!((0..50).all(|n| !noisy.exploits(n)));
+    let never = BoConfig {
+        exploit_every: Some(0),
+        ..BoConfig::default()
+    };
+    assert!((0..50).all(|n| !never.exploits(n)));
+    let always = BoConfig {
+        exploit_every: Some(1),
+        ..BoConfig::default()
+    };
+    assert!((0..50).all(|n| always.exploits(n)));
+}

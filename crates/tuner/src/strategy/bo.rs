@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use nasbo_acq::{propose, Domain, Incumbent, ProposalRequest};
+use nasbo_acq::{propose, AcqKind, Domain, Incumbent, ProposalRequest};
 use serde::{Deserialize, Serialize};
 
 use super::{fresh_random, sobol_assignment, Context, Proposal, Strategy};
@@ -56,9 +56,10 @@ pub(super) fn optimizer_for(config: &BoConfig, ctx: &Context<'_>) -> nasbo_acq::
     optimizer
 }
 
-/// The point that maximizes the configured acquisition function of one fitted model (its
-/// data's pending points as fantasies, its evaluated points excluded).
+/// The point that maximizes the acquisition function `kind` of one fitted model (its data's
+/// pending points as fantasies, its evaluated points excluded).
 pub(super) fn propose_one(
+    kind: AcqKind,
     config: &BoConfig,
     enc: &Encoder,
     fitted: &crate::bo::StudyModel,
@@ -69,7 +70,7 @@ pub(super) fn propose_one(
     let optimizer = optimizer_for(config, ctx);
     let canon = |v: &mut [f64]| enc.impute(v);
     let req = ProposalRequest {
-        kind: config.acquisition,
+        kind,
         incumbent: if config.noisy {
             Incumbent::BestPosteriorMean
         } else {
@@ -126,7 +127,13 @@ impl Bo {
             },
         };
         let fitted = fit_data(enc.clone(), data, ctx.direction, &self.config, &options)?;
-        let x = propose_one(&self.config, &enc, &fitted, ctx)?;
+        let kind = if self.config.exploits(ctx.number) {
+            // The greedy step: the posterior mean (UCB without its variance term).
+            AcqKind::Ucb { beta: 0.0 }
+        } else {
+            self.config.acquisition
+        };
+        let x = propose_one(kind, &self.config, &enc, &fitted, ctx)?;
         let a = enc.decode(&x);
         let state = BoState {
             gp: fitted.warm_start_params(),

@@ -118,7 +118,7 @@ pub(super) fn step(
             opts.warm_start = None;
         }
         let fitted = fit_data(enc.clone(), data, Direction::Maximize, config, &opts)?;
-        let x = super::bo::propose_one(config, enc, &fitted, ctx)?;
+        let x = super::bo::propose_one(config.acquisition, config, enc, &fitted, ctx)?;
         Ok((x, fitted.warm_start_params()))
     };
     let mut note = None;
