@@ -283,6 +283,10 @@ def do_one(opt, prob_name, seed):
 COLUMNS = ["optimizer", "problem", "seed", "eval", "value", "best_so_far", "regret", "opt_seconds_cumulative"]
 
 
+def target_of(opt, prob):
+    return os.path.join(RESULTS, "merged", f"{opt}__{prob}.csv")
+
+
 def merge():
     by = {}
     for f in sorted(glob.glob(os.path.join(PARTS, "*.csv"))):
@@ -296,6 +300,11 @@ def merge():
             with open(f) as fh:
                 r = list(csv.reader(fh))
                 rows.extend(r[1:])
+        # Runs already merged whose part files are gone (parts are not kept in git) stay.
+        have = {r[2] for r in rows}
+        if os.path.exists(target_of(opt, prob)):
+            with open(target_of(opt, prob)) as fh:
+                rows.extend(r for r in list(csv.reader(fh))[1:] if r[2] not in have)
         rows.sort(key=lambda r: (int(r[2]), int(r[3])))
         os.makedirs(os.path.join(RESULTS, "merged"), exist_ok=True)
         with open(os.path.join(RESULTS, "merged", f"{opt}__{prob}.csv"), "w", newline="") as fh:
