@@ -323,7 +323,8 @@ def run_all(args):
     if args.problems == "heldout":
         probs = [p.name for p in P.held_out_problems()]
     else:
-        probs = args.problems.split(",") if args.problems else [p.name for p in P.all_problems()]
+        probs = (args.problems.split(",") if args.problems and args.problems != "all"
+                 else [p.name for p in P.all_problems()])
     seeds = [int(s) for s in args.seeds.split(",")]
     ml_seeds = [int(s) for s in args.ml_seeds.split(",")]
     jobs = []

@@ -54,7 +54,8 @@ pub struct BoConfig {
     /// Every this many trials (by number), the proposal maximizes the posterior mean instead
     /// of the acquisition function: a greedy step ("ε-greedy" BO, De Ath et al. 2021) that
     /// lands on the model's optimum instead of creeping towards it (`Some(0)`: never; `None`:
-    /// see [`BoConfig::exploit_period`]).
+    /// see [`BoConfig::exploit_period`]). Not once a trial of the study was pruned (the model
+    /// then rests on estimated final values).
     pub exploit_every: Option<usize>,
     /// Fantasies at pending trials.
     pub fantasy: Fantasy,

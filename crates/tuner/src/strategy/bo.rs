@@ -127,7 +127,15 @@ impl Bo {
             },
         };
         let fitted = fit_data(enc.clone(), data, ctx.direction, &self.config, &options)?;
-        let kind = if self.config.exploits(ctx.number) {
+        // No greedy step once trials were pruned: their values in the model are estimates of
+        // where their curves would have ended, and the posterior mean rests on them (measured
+        // on the learning-curve problems, docs/benchmarks.md §8, greedy steps made
+        // shifted-Ackley-cross with ASHA significantly worse).
+        let pruned = ctx
+            .trials
+            .iter()
+            .any(|t| t.state == crate::trial::TrialState::Pruned);
+        let kind = if self.config.exploits(ctx.number) && !pruned {
             // The greedy step: the posterior mean (UCB without its variance term).
             AcqKind::Ucb { beta: 0.0 }
         } else {
