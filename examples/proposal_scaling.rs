@@ -8,9 +8,11 @@
 //!
 //! Other flags: `--problem NAME` (a 6-D test function of `nasbo bench`, default `hartmann6`,
 //! or `ridge6`, the sine-plus-quadratic data of `benches/gp.rs`),
-//! `--seed S`, `--fit-limit N` and `--model-limit N` (`BoConfig`'s subset sizes), and
-//! `--around-best N` (the acquisition's raw points around the best trials) and
-//! `--cold-fit-every N` (hyperparameter fits from scratch every N trials; 0: never).
+//! `--seed S`, `--fit-limit N` and `--model-limit N` (`BoConfig`'s subset sizes),
+//! `--around-best N` (the acquisition's raw points around the best trials),
+//! `--cold-fit-every N` (hyperparameter fits from scratch every N trials; 0: never),
+//! `--cold-fit-starts N` (their L-BFGS runs) and `--exploit-every N` (a greedy step every N
+//! trials; 0: never).
 //!
 //! Prints one JSON line per `n`: the median and largest `suggest_s` of the proposals, and the
 //! fraction of the warm-start trials that the best proposal beats.
@@ -61,6 +63,9 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(v) = get("--cold-fit-starts") {
         bo.cold_fit_starts = Some(v.parse()?);
+    }
+    if let Some(v) = get("--exploit-every") {
+        bo.exploit_every = Some(v.parse()?);
     }
     let problem = match name.as_str() {
         // The data of `benches/gp.rs` (sine plus quadratic, nearly noise-free), whose
