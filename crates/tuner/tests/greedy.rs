@@ -35,7 +35,10 @@ fn model_at_proposal(study: &Study, space: &Space, number: usize, seed: u64) -> 
         space,
         &trials[..number],
         &Target::objective(Direction::Minimize),
-        &BoConfig::default(),
+        &BoConfig {
+            exploit_every: Some(5),
+            ..BoConfig::default()
+        },
         &options,
     )
     .unwrap();
@@ -64,7 +67,10 @@ fn a_greedy_trial_is_the_posterior_means_optimum() {
         Param::float("y", 0.0, 1.0),
     ])
     .unwrap();
-    let config = BoConfig::default();
+    let config = BoConfig {
+        exploit_every: Some(5),
+        ..BoConfig::default()
+    };
     let greedy: Vec<usize> = (5..15).filter(|&n| config.exploits(n)).collect();
     assert_eq!(
         greedy,

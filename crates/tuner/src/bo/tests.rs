@@ -200,18 +200,17 @@ fn fits_from_scratch_every_fourth_trial_for_deterministic_objectives_only() {
 }
 
 #[test]
-fn greedy_steps_every_fifth_trial_for_deterministic_objectives_only() {
+fn greedy_steps_follow_their_period_and_are_off_by_default() {
     let det = BoConfig::default();
-    assert_eq!(det.exploit_period(), 5);
-    let greedy: Vec<usize> = (0..20).filter(|&n| det.exploits(n)).collect();
-    // Halfway between the fits from scratch (0, 4, 8, ...), never at the same trial for
-    // two periods in a row.
-    assert_eq!(greedy, vec![2, 7, 12, 17]);
-    let noisy = BoConfig {
-        noisy: true,
+    assert_eq!(det.exploit_period(), 0);
+    assert!((0..50).all(|n| !det.exploits(n)));
+    let five = BoConfig {
+        exploit_every: Some(5),
         ..BoConfig::default()
     };
-    assert!((0..50).all(|n| !noisy.exploits(n)));
+    let greedy: Vec<usize> = (0..20).filter(|&n| five.exploits(n)).collect();
+    // Halfway between the fits from scratch (0, 4, 8, ...).
+    assert_eq!(greedy, vec![2, 7, 12, 17]);
     let never = BoConfig {
         exploit_every: Some(0),
         ..BoConfig::default()
