@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import glob
 import json
 import math
 import os
@@ -38,41 +37,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import problems as P  # noqa: E402
+import harness  # noqa: E402
+from harness import COLUMNS, PARTS, RESULTS, Budget, Tracker, part_path  # noqa: E402,F401
+from harness import native as _native  # noqa: E402
 
-RESULTS = os.environ.get("PEERS_RESULTS", os.path.join(HERE, "..", "results", "peers"))
-PARTS = os.path.join(RESULTS, "parts")
-
-
-class Budget(Exception):
-    pass
-
-
-class Tracker:
-    def __init__(self, problem, budget):
-        self.problem, self.budget = problem, budget
-        self.values, self.xs, self.opt_cum = [], [], []
-        self.obj_time = 0.0
-        self.t0 = None
-        # process CPU time too: robust to other processes competing for the cores
-        self.opt_cpu_cum, self.obj_cpu = [], 0.0
-        self.c0 = None
-
-    def __call__(self, x):
-        if len(self.values) >= self.budget:
-            raise Budget()
-        t, c = time.perf_counter(), time.process_time()
-        self.opt_cum.append(t - self.t0 - self.obj_time)
-        self.opt_cpu_cum.append(c - self.c0 - self.obj_cpu)
-        v = self.problem(x)
-        self.obj_time += time.perf_counter() - t
-        self.obj_cpu += time.process_time() - c
-        self.values.append(v)
-        self.xs.append([float(a) if isinstance(a, float) else int(a) for a in x])
-        return v
-
-
-def _native(problem, x):
-    return [int(round(float(v))) if p.kind == "int" else float(v) for p, v in zip(problem.params, x)]
 
 
 # ------------------------------------------------------------------ adapters
@@ -222,7 +190,7 @@ ADAPTERS = {
 def run_one(opt_name, problem, budget, seed):
     tr = Tracker(problem, budget)
     notes = {}
-    tr.t0, tr.c0 = time.perf_counter(), time.process_time()
+    tr.start()
     err = None
     try:
         ADAPTERS[opt_name](problem, budget, seed, tr, notes)
@@ -237,10 +205,6 @@ def run_one(opt_name, problem, budget, seed):
                 opt_cpu_seconds_total=total_cpu - tr.obj_cpu, obj_cpu_seconds_total=tr.obj_cpu,
                 opt_cpu_seconds_cumulative=[round(c, 6) for c in tr.opt_cpu_cum],
                 error=err, notes=notes)
-
-
-def part_path(opt, prob, seed):
-    return os.path.join(PARTS, f"{opt}__{prob}__s{seed}.csv")
 
 
 def do_one(opt, prob_name, seed):
@@ -280,38 +244,8 @@ def do_one(opt, prob_name, seed):
     return 0
 
 
-COLUMNS = ["optimizer", "problem", "seed", "eval", "value", "best_so_far", "regret", "opt_seconds_cumulative"]
-
-
-def target_of(opt, prob):
-    return os.path.join(RESULTS, "merged", f"{opt}__{prob}.csv")
-
-
 def merge():
-    by = {}
-    for f in sorted(glob.glob(os.path.join(PARTS, "*.csv"))):
-        opt, prob, _ = os.path.basename(f)[:-4].split("__")
-        if opt not in ADAPTERS:  # parts written by other harnesses (e.g. run_rust_peers.py)
-            continue
-        by.setdefault((opt, prob), []).append(f)
-    for (opt, prob), files in by.items():
-        rows = []
-        for f in files:
-            with open(f) as fh:
-                r = list(csv.reader(fh))
-                rows.extend(r[1:])
-        # Runs already merged whose part files are gone (parts are not kept in git) stay.
-        have = {r[2] for r in rows}
-        if os.path.exists(target_of(opt, prob)):
-            with open(target_of(opt, prob)) as fh:
-                rows.extend(r for r in list(csv.reader(fh))[1:] if r[2] not in have)
-        rows.sort(key=lambda r: (int(r[2]), int(r[3])))
-        os.makedirs(os.path.join(RESULTS, "merged"), exist_ok=True)
-        with open(os.path.join(RESULTS, "merged", f"{opt}__{prob}.csv"), "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(COLUMNS)
-            w.writerows(rows)
-    print(f"merged {len(by)} (optimizer, problem) CSVs")
+    harness.merge(ADAPTERS)
 
 
 # rough relative cost used only to order jobs (expensive first within a seed)

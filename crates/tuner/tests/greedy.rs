@@ -21,7 +21,13 @@ fn coords(a: &Assignment) -> (f64, f64) {
 /// For trial `number` of a study: the posterior median at the proposal, the lowest posterior
 /// median on a grid, and the range of the posterior medians on that grid, under the model the
 /// trial was proposed from (refitted from the hyperparameters kept with the trial).
-fn model_at_proposal(study: &Study, space: &Space, number: usize, seed: u64) -> (f64, f64, f64) {
+fn model_at_proposal(
+    study: &Study,
+    space: &Space,
+    config: &BoConfig,
+    number: usize,
+    seed: u64,
+) -> (f64, f64, f64) {
     let trials = study.trials();
     let state: serde_json::Value =
         serde_json::from_str(trials[number].strategy_state.as_deref().unwrap()).unwrap();
@@ -35,10 +41,7 @@ fn model_at_proposal(study: &Study, space: &Space, number: usize, seed: u64) -> 
         space,
         &trials[..number],
         &Target::objective(Direction::Minimize),
-        &BoConfig {
-            exploit_every: Some(5),
-            ..BoConfig::default()
-        },
+        config,
         &options,
     )
     .unwrap();
@@ -90,7 +93,7 @@ fn a_greedy_trial_is_the_posterior_means_optimum() {
             study.tell(n, Outcome::value(f(x, y))).unwrap();
         }
         for &n in &greedy {
-            let (here, lowest, range) = model_at_proposal(&study, &space, n, seed);
+            let (here, lowest, range) = model_at_proposal(&study, &space, &config, n, seed);
             // At least as good as every point of a 41×41 grid, up to the grid's coarseness.
             assert!(
                 here <= lowest + 1e-3 * range,

@@ -131,11 +131,12 @@ impl Bo {
         // where their curves would have ended, and the posterior mean rests on them (measured
         // on the learning-curve problems, docs/benchmarks.md §8, greedy steps made
         // shifted-Ackley-cross with ASHA significantly worse).
-        let pruned = ctx
-            .trials
-            .iter()
-            .any(|t| t.state == crate::trial::TrialState::Pruned);
-        let kind = if self.config.exploits(ctx.number) && !pruned {
+        let greedy = self.config.exploits(ctx.number)
+            && !ctx
+                .trials
+                .iter()
+                .any(|t| t.state == crate::trial::TrialState::Pruned);
+        let kind = if greedy {
             // The greedy step: the posterior mean (UCB without its variance term).
             AcqKind::Ucb { beta: 0.0 }
         } else {
