@@ -71,7 +71,8 @@ pub struct BenchArgs {
     #[arg(long)]
     cold_fit_every: Option<usize>,
     /// `bo`: every this many trials a greedy step (the posterior mean's maximum) instead of
-    /// the acquisition's (0: never; default: `bo`'s own setting).
+    /// the acquisition's (0: never; default: `bo`'s own, 4 for deterministic problems and
+    /// never for noisy ones).
     #[arg(long)]
     exploit_every: Option<usize>,
     /// `bo`: L-BFGS runs of a hyperparameter fit from scratch (default: `bo`'s own setting).

@@ -11,7 +11,7 @@ use crate::TunerError;
 /// |---|---|---|
 /// | `n_initial` | `max(5, d + 1)` | Sobol points before the model is used (`d` = number of parameters) |
 /// | `acquisition` | LogEI | the acquisition function |
-/// | `noisy` | `false` | a noisy objective: BoTorch's noise prior `LogNormal(−4, 1)` and floor `1e-4` instead of `LogNormal(−8, 1)` and `1e-6`, incumbent = best posterior mean, re-evaluating a point allowed |
+/// | `noisy` | `false` | a noisy objective: BoTorch's noise prior `LogNormal(−4, 1)` and floor `1e-4` instead of `LogNormal(−25, 1)` and `1e-12` (interpolation), incumbent = best posterior mean, re-evaluating a point allowed |
 /// | `output_warp` | `Auto` | a Yeo–Johnson power transform of the values before the GP sees them: on for a deterministic objective, off for a noisy one ([`OutputWarp`]) |
 /// | `boundary_prior` | `0.25` | depth of the quadratic prior mean, in standard deviations of the values, from the centre of the box to a face; 0 turns it off |
 /// | `prior_mean` | `Auto` | level of the GP's constant prior mean: the worst value seen for a deterministic objective, the average for a noisy one ([`MeanLevel`]) |
@@ -19,7 +19,7 @@ use crate::TunerError;
 /// | `optimizer` | 1,024 raw samples and 16 around the 3 best trials, 10 starts | the acquisition optimizer ([`OptimizerConfig::around_best`]) |
 /// | `cold_fit_every` | auto: `4` for a deterministic objective, never for a noisy one | every this many trials (by number) the hyperparameter fit starts afresh (the prior's mode and 8 random starts screened, L-BFGS from the best `cold_fit_starts`) instead of from the previous trial's optimum; `Some(0)`: never |
 /// | `cold_fit_starts` | `Some(1)` | L-BFGS runs of such a fit (`None`: nasbo-gp's default) |
-/// | `exploit_every` | never | every this many trials (by number) a greedy step: the posterior mean's maximum instead of the acquisition's ([`BoConfig::exploit_period`]) |
+/// | `exploit_every` | auto: `4` for a deterministic objective, never for a noisy one | every this many trials (by number) a greedy step: the posterior mean's maximum instead of the acquisition's, never once a trial was pruned ([`BoConfig::exploit_period`]); `Some(0)`: never |
 /// | `fantasy` | Kriging believer | what is assumed at pending trials |
 /// | `pruned` | `Shifted` | what a pruned trial tells the model ([`PrunedAs`]) |
 /// | `fit_limit` | `400` | above this many observations the hyperparameters are fitted on a subset of this many ([`nasbo_gp::subset`]) | `≥ 1` |
@@ -277,14 +277,19 @@ impl BoConfig {
         period > 0 && number.is_multiple_of(period)
     }
 
-    /// The period of [`BoConfig::exploit_every`]: never by default. Every 5th trial lowered
-    /// the mean log10 regret on nine of the twelve test functions of `docs/benchmarks.md` §3
-    /// (30 seeds; significantly on the shifted Ackley5 and Griewank6, none significantly
-    /// worse), but on the 6-D bowl with a cosine ripple of `python/tests/test_optuna.py` it
-    /// left more runs in a local basin (`NasboSampler`, 40 trials: 5 of 8 seeds against 1 of
-    /// 8), so it is not the default.
+    /// The period of [`BoConfig::exploit_every`]: every 4th trial for a deterministic
+    /// objective, never for a noisy one (whose posterior mean was not measured as a proposal).
+    ///
+    /// Measured on the twelve test functions of `docs/benchmarks.md` §3 (30 seeds), together
+    /// with the interpolating noise prior of a deterministic objective: Branin's median regret
+    /// 9.2e-6 → 6.2e-8 and the shifted Ackley5's 2.16 → 0.13 (both p < 0.001), none
+    /// significantly worse. With the earlier noise floor (1e-6) greedy steps landed on a
+    /// blurred optimum and did little for Branin. The price is on rippled functions: on the
+    /// 6-D bowl with a cosine ripple of `python/tests/test_optuna.py` (30 seeds, 40 trials)
+    /// the mean log10 regret improves (−1.80 → −1.96) but 10 runs against 8 end in a local
+    /// basin.
     pub fn exploit_period(&self) -> usize {
-        self.exploit_every.unwrap_or(0)
+        self.exploit_every.unwrap_or(if self.noisy { 0 } else { 4 })
     }
 
     /// Whether trial `number` maximizes the posterior mean ([`BoConfig::exploit_every`]); the

@@ -267,13 +267,27 @@ impl StudyModel {
     }
 }
 
+/// The prior of the noise variance (above [`DETERMINISTIC_FLOOR`], standardized units) for a
+/// deterministic objective. With the earlier `LogNormal(−8, 1)` and floor 1e-6 the fitted noise
+/// (about 1e-6) blurred the differences between trials near the optimum (1e-4 on Branin): the
+/// posterior mean's optimum sat 1e-3 of the range off the true one and the last trials
+/// crept instead of converging (`docs/benchmarks.md` §3, third round).
+const DETERMINISTIC_NOISE: nasbo_gp::LogNormal = nasbo_gp::LogNormal {
+    loc: -25.0,
+    scale: 1.0,
+};
+
+/// The floor of the noise variance (standardized units) for a deterministic objective; the
+/// Cholesky factorization adds jitter where the covariance of nearby trials needs it.
+const DETERMINISTIC_FLOOR: f64 = 1e-12;
+
 /// The GP's priors: nasbo-gp's defaults (BoTorch's) for a noisy objective; otherwise the
-/// same with the noise prior moved down to `LogNormal(−8, 1)` (mode ≈ 1.2e-4 in standardized
-/// units), so that a deterministic objective is interpolated closely.
+/// same with the noise prior moved down to `LogNormal(−25, 1)` (mode ≈ 5e-12 in standardized
+/// units, [`DETERMINISTIC_NOISE`]), so that a deterministic objective is interpolated.
 fn priors(config: &BoConfig, d: usize) -> nasbo_gp::Priors {
     let mut p = nasbo_gp::Priors::default_for(d);
     if !config.noisy {
-        p.noise = Some(nasbo_gp::LogNormal::new(-8.0, 1.0));
+        p.noise = Some(DETERMINISTIC_NOISE);
     }
     p
 }
@@ -354,9 +368,9 @@ pub(crate) fn fit_data(
         params = params.prior_mean(nasbo_gp::PriorMean::Constant(m));
     }
     if !config.noisy {
-        // A deterministic objective is interpolated closely: the floor of the noise variance
-        // goes from nasbo-gp's default 1e-4 (BoTorch's) down to 1e-6.
-        params = params.noise_floor(1e-6);
+        // A deterministic objective is interpolated: the floor of the noise variance goes
+        // from nasbo-gp's default 1e-4 (BoTorch's) down to DETERMINISTIC_FLOOR.
+        params = params.noise_floor(DETERMINISTIC_FLOOR);
     }
     if let Some(prev) = &options.warm_start {
         params = params.warm_start_log_params(prev.clone()).local_starts(1);

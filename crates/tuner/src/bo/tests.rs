@@ -200,10 +200,18 @@ fn fits_from_scratch_every_fourth_trial_for_deterministic_objectives_only() {
 }
 
 #[test]
-fn greedy_steps_follow_their_period_and_are_off_by_default() {
+fn greedy_steps_follow_their_period_every_fourth_trial_by_default() {
     let det = BoConfig::default();
-    assert_eq!(det.exploit_period(), 0);
-    assert!((0..50).all(|n| !det.exploits(n)));
+    assert_eq!(det.exploit_period(), 4);
+    let greedy: Vec<usize> = (0..14).filter(|&n| det.exploits(n)).collect();
+    // Between the fits from scratch (0, 4, 8, 12).
+    assert_eq!(greedy, vec![1, 5, 9, 13]);
+    let noisy = BoConfig {
+        noisy: true,
+        ..BoConfig::default()
+    };
+    assert_eq!(noisy.exploit_period(), 0);
+    assert!((0..50).all(|n| !noisy.exploits(n)));
     let five = BoConfig {
         exploit_every: Some(5),
         ..BoConfig::default()
