@@ -7,6 +7,7 @@ import csv
 import glob
 import os
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.environ.get("PEERS_RESULTS", os.path.join(HERE, "..", "results", "peers"))
@@ -46,6 +47,28 @@ class Tracker:
         self.xs.append([float(a) if isinstance(a, float) else int(a) for a in x])
         return v
 
+
+
+def run_one(adapters, opt_name, problem, budget, seed):
+    """Runs adapter `opt_name` of `adapters` on `problem` for `budget` evaluations; the tracked
+    values, their points, the optimizer's wall and CPU times, and the error if it failed."""
+    tr = Tracker(problem, budget)
+    notes = {}
+    tr.start()
+    err = None
+    try:
+        adapters[opt_name](problem, budget, seed, tr, notes)
+    except Budget:
+        pass
+    except Exception:
+        err = traceback.format_exc()
+    total = time.perf_counter() - tr.t0
+    total_cpu = time.process_time() - tr.c0
+    return dict(values=tr.values, xs=tr.xs, opt_seconds_cumulative=tr.opt_cum,
+                opt_seconds_total=total - tr.obj_time, obj_seconds_total=tr.obj_time,
+                opt_cpu_seconds_total=total_cpu - tr.obj_cpu, obj_cpu_seconds_total=tr.obj_cpu,
+                opt_cpu_seconds_cumulative=[round(c, 6) for c in tr.opt_cpu_cum],
+                error=err, notes=notes)
 
 def native(problem, x):
     return [int(round(float(v))) if p.kind == "int" else float(v) for p, v in zip(problem.params, x)]

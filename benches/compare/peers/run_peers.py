@@ -4,7 +4,7 @@
 PEERS_RESULTS says otherwise; `--problems heldout` is issue 24's held-out list).
 
 Adapter interface: adapter(problem, budget, seed, ev) where ev(x) is the
-tracked objective (native parameter values).  run_one() wraps an adapter and
+tracked objective (native parameter values).  harness.run_one() wraps an adapter and
 returns the observed values in evaluation order plus the cumulative wall time
 spent inside the optimizer (total elapsed minus objective time), measured at
 the moment each evaluation is requested.
@@ -25,7 +25,6 @@ import random
 import subprocess
 import sys
 import time
-import traceback
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -187,30 +186,11 @@ ADAPTERS = {
 }
 
 
-def run_one(opt_name, problem, budget, seed):
-    tr = Tracker(problem, budget)
-    notes = {}
-    tr.start()
-    err = None
-    try:
-        ADAPTERS[opt_name](problem, budget, seed, tr, notes)
-    except Budget:
-        pass
-    except Exception:
-        err = traceback.format_exc()
-    total = time.perf_counter() - tr.t0
-    total_cpu = time.process_time() - tr.c0
-    return dict(values=tr.values, xs=tr.xs, opt_seconds_cumulative=tr.opt_cum,
-                opt_seconds_total=total - tr.obj_time, obj_seconds_total=tr.obj_time,
-                opt_cpu_seconds_total=total_cpu - tr.obj_cpu, obj_cpu_seconds_total=tr.obj_cpu,
-                opt_cpu_seconds_cumulative=[round(c, 6) for c in tr.opt_cpu_cum],
-                error=err, notes=notes)
-
 
 def do_one(opt, prob_name, seed):
     os.makedirs(PARTS, exist_ok=True)
     problem = P.get_problem(prob_name)
-    res = run_one(opt, problem, problem.budget, seed)
+    res = harness.run_one(ADAPTERS, opt, problem, problem.budget, seed)
     meta = dict(optimizer=opt, problem=prob_name, seed=seed, budget=problem.budget,
                 n_evals=len(res["values"]), opt_seconds_total=res["opt_seconds_total"],
                 obj_seconds_total=res["obj_seconds_total"],

@@ -38,7 +38,6 @@ import os
 import subprocess
 import sys
 import time
-import traceback
 import warnings
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
@@ -165,25 +164,6 @@ ADAPTERS = {"egobox": opt_egobox, "botorch_rust": opt_botorch_rust}
 assert not (set(ADAPTERS) & HARNESS_OPTS)
 
 
-def run_one(opt_name, problem, budget, seed):
-    tr = Tracker(problem, budget)
-    notes = {}
-    tr.start()
-    err = None
-    try:
-        ADAPTERS[opt_name](problem, budget, seed, tr, notes)
-    except Budget:
-        pass
-    except Exception:
-        err = traceback.format_exc()
-    total = time.perf_counter() - tr.t0
-    total_cpu = time.process_time() - tr.c0
-    return dict(values=tr.values, xs=tr.xs, opt_seconds_cumulative=tr.opt_cum,
-                opt_cpu_cumulative=tr.opt_cpu_cum,
-                opt_seconds_total=total - tr.obj_time, obj_seconds_total=tr.obj_time,
-                opt_cpu_seconds_total=total_cpu - tr.obj_cpu, obj_cpu_seconds_total=tr.obj_cpu,
-                error=err, notes=notes)
-
 
 def do_one(opt, prob_name, seed):
     if opt not in ADAPTERS:
@@ -194,14 +174,14 @@ def do_one(opt, prob_name, seed):
         print(f"exists, not overwriting: {csv_path}", file=sys.stderr)
         return 0
     problem = P.get_problem(prob_name)
-    res = run_one(opt, problem, problem.budget, seed)
+    res = harness.run_one(ADAPTERS, opt, problem, problem.budget, seed)
     meta = dict(optimizer=opt, problem=prob_name, seed=seed, budget=problem.budget,
                 n_evals=len(res["values"]), opt_seconds_total=res["opt_seconds_total"],
                 obj_seconds_total=res["obj_seconds_total"],
                 opt_cpu_seconds_total=res["opt_cpu_seconds_total"],
                 obj_cpu_seconds_total=res["obj_cpu_seconds_total"],
                 error=res["error"], notes=res["notes"],
-                opt_cpu_seconds_cumulative=[round(c, 6) for c in res["opt_cpu_cumulative"]],
+                opt_cpu_seconds_cumulative=res["opt_cpu_seconds_cumulative"],
                 niceness=os.nice(0))
     if res["values"]:
         i = int(np.argmin(res["values"]))
