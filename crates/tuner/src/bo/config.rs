@@ -282,7 +282,7 @@ impl BoConfig {
     ///
     /// Measured on the twelve test functions of `docs/benchmarks.md` §3 (30 seeds), together
     /// with the interpolating noise prior of a deterministic objective: Branin's median regret
-    /// 9.2e-6 → 6.2e-8 and the shifted Ackley5's 2.16 → 0.13 (both p < 0.001), none
+    /// 9.2e-6 → 9.8e-8 and the shifted Ackley5's 2.16 → 0.13 (both p < 0.001), none
     /// significantly worse. With the earlier noise floor (1e-6) greedy steps landed on a
     /// blurred optimum and did little for Branin. The price is on rippled functions: on the
     /// 6-D bowl with a cosine ripple of `python/tests/test_optuna.py` (30 seeds, 40 trials)
@@ -293,7 +293,8 @@ impl BoConfig {
     }
 
     /// Whether trial `number` maximizes the posterior mean ([`BoConfig::exploit_every`]); the
-    /// greedy trials sit halfway between the fits from scratch.
+    /// greedy trials fall between the fits from scratch (trials 1, 5, 9, … for a period of 4;
+    /// 2, 7, 12, … for 5).
     pub fn exploits(&self, number: usize) -> bool {
         let period = self.exploit_period();
         period > 0 && (number + period / 2 + 1).is_multiple_of(period)
