@@ -27,7 +27,7 @@ pub struct BenchArgs {
     /// Problems, comma-separated: branin, hartmann3, hartmann6, ackley<d>,
     /// shiftedackley<d>, rosenbrock<d>, mixed, the held-out shiftedlevy<d>, shiftedgriewank<d>,
     /// shiftedrastrigin<d>, schwefel<d>, michalewicz<d> (d ≤ 10), styblinskitang<d> (issue 24's
-    /// list: `heldout`), a table problem, a two-objective table problem
+    /// list: `heldout`; a second set at other dimensions: `heldout2`), a table problem, a two-objective table problem
     /// (nb201-latency, nb201-params: the curves' `best` is the normalized hypervolume so far,
     /// `regret` 1 minus it), or a learning-curve problem
     /// lc-<hartmann6|shiftedackley6|rosenbrock6>-<rank|cross> (27 steps a trial; --trials is
@@ -227,7 +227,7 @@ fn test_problem(name: &str) -> Option<BenchProblem> {
 pub fn problem(name: &str) -> Result<BenchProblem> {
     test_problem(name).with_context(|| {
         format!(
-            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, shiftedlevy<d>, shiftedgriewank<d>, shiftedrastrigin<d>, schwefel<d>, michalewicz<d> (d ≤ 10), styblinskitang<d>, heldout, {}, {}, {})",
+            "unknown problem `{name}` (branin, hartmann3, hartmann6, ackley<d>, shiftedackley<d>, rosenbrock<d>, mixed, shiftedlevy<d>, shiftedgriewank<d>, shiftedrastrigin<d>, schwefel<d>, michalewicz<d> (d ≤ 10), styblinskitang<d>, heldout, heldout2, {}, {}, {})",
             super::tables::names().join(", "),
             super::mobench::names().join(", "),
             super::learning::names().join(", ")
@@ -335,13 +335,18 @@ pub fn run_one(
 
 /// Runs `nasbo bench`.
 pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
-    // `heldout`: issue 24's held-out problems.
+    // `heldout`, `heldout2`: issue 24's held-out problems, and the second set.
     args.problem = args
         .problem
         .iter()
         .flat_map(|p| {
             if p.eq_ignore_ascii_case("heldout") {
                 Problem::held_out().into_iter().map(|q| q.name).collect()
+            } else if p.eq_ignore_ascii_case("heldout2") {
+                Problem::held_out_second()
+                    .into_iter()
+                    .map(|q| q.name)
+                    .collect()
             } else {
                 vec![p.clone()]
             }

@@ -60,3 +60,31 @@ fn held_out_problems_resolve_by_name_with_their_minimum_off_the_centre() {
     assert!(Problem::by_name("shiftedlevy0").is_none());
     assert!(Problem::by_name("rosenbrock1").is_none());
 }
+
+#[test]
+fn the_second_held_out_set_resolves_by_name_and_attains_its_optima() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let set = Problem::held_out_second();
+    assert_eq!(set.len(), 12);
+    for p in &set {
+        let q = Problem::by_name(&p.name).unwrap();
+        assert_eq!(q.dim(), p.dim(), "{}", p.name);
+        assert!(
+            Problem::held_out().iter().all(|h| h.name != p.name),
+            "{} is in both sets",
+            p.name
+        );
+        for x in &p.optimizers {
+            let v = p.eval(x);
+            assert!((v - p.optimum).abs() <= p.tolerance, "{}: {v}", p.name);
+        }
+        for _ in 0..500 {
+            let a = random_assignment(&p.space, &mut rng);
+            assert!(
+                p.eval(&a) >= p.optimum - 1e-9,
+                "{}: below the optimum",
+                p.name
+            );
+        }
+    }
+}

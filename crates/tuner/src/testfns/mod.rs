@@ -143,6 +143,26 @@ impl Problem {
         ]
     }
 
+    /// A second held-out set (issue 24, fourth round): the same families at other dimensions
+    /// (3–8), written down before any measurement with them; the present defaults' final
+    /// regrets are in `benches/compare/results/heldout2_round3.csv`.
+    pub fn held_out_second() -> Vec<Problem> {
+        vec![
+            heldout::shifted_levy(6),
+            heldout::shifted_levy(8),
+            heldout::shifted_griewank(3),
+            heldout::shifted_griewank(8),
+            heldout::shifted_rastrigin(4),
+            heldout::shifted_rastrigin(8),
+            rosenbrock(6),
+            shifted_ackley(8),
+            heldout::schwefel(6),
+            heldout::michalewicz(8),
+            heldout::styblinski_tang(5),
+            hartmann3(),
+        ]
+    }
+
     /// Every built-in problem (Ackley and shifted Ackley in 5-D, Rosenbrock in 4-D, and
     /// [`Problem::held_out`]).
     pub fn all() -> Vec<Problem> {
