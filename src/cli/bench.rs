@@ -267,8 +267,9 @@ pub fn run_one(
     trials: usize,
 ) -> Result<Vec<CurvePoint>> {
     let strategy = match strategy {
-        StrategyKind::Bo(c) if problem.noisy => StrategyKind::Bo(nasbo::tuner::BoConfig {
-            noisy: true,
+        StrategyKind::Bo(c) => StrategyKind::Bo(nasbo::tuner::BoConfig {
+            noisy: c.noisy || problem.noisy,
+            budget: Some(trials),
             ..c.clone()
         }),
         s => s.clone(),

@@ -155,7 +155,14 @@ pub fn run_one(
         LcProblem::space(),
         StudyConfig {
             seed,
-            strategy: strategy.clone(),
+            strategy: match strategy {
+                // The budget in full trials sizes `bo`'s initial design.
+                StrategyKind::Bo(c) => StrategyKind::Bo(nasbo::tuner::BoConfig {
+                    budget: Some(full_trials),
+                    ..c.clone()
+                }),
+                s => s.clone(),
+            },
             ..StudyConfig::new(Direction::Minimize)
         },
     )?;

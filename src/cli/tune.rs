@@ -100,7 +100,15 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         space,
         config: StudyConfig {
             seed: args.proposals.seed,
-            strategy: args.proposals.kind()?,
+            strategy: match args.proposals.kind()? {
+                nasbo::tuner::StrategyKind::Bo(c) => {
+                    nasbo::tuner::StrategyKind::Bo(nasbo::tuner::BoConfig {
+                        budget: Some(args.trials),
+                        ..c
+                    })
+                }
+                s => s,
+            },
             directions: directions.clone(),
             ..StudyConfig::new(direction)
         },

@@ -9,7 +9,8 @@ use crate::TunerError;
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
-/// | `n_initial` | `max(5, d + 1)` | Sobol points before the model is used (`d` = number of parameters) |
+/// | `n_initial` | `max(5, d + 1)`, or `max(5, d + 1, min(2c, budget / 5))` with a `budget` | Sobol points before the model is used (`d` parameters, `c` of them continuous) |
+/// | `budget` | `None` | the trials the study will run, when known (`nasbo tune --trials`, `nasbo bench`): it sizes the initial design |
 /// | `acquisition` | LogEI | the acquisition function |
 /// | `noisy` | `false` | a noisy objective: BoTorch's noise prior `LogNormal(−4, 1)` and floor `1e-4` instead of `LogNormal(−25, 1)` and `1e-12` (interpolation), incumbent = best posterior mean, re-evaluating a point allowed |
 /// | `output_warp` | `Auto` | a Yeo–Johnson power transform of the values before the GP sees them: on for a deterministic objective, off for a noisy one ([`OutputWarp`]) |
@@ -35,8 +36,14 @@ use crate::TunerError;
 /// average.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BoConfig {
-    /// Initial design size (`None`: `max(5, d + 1)`).
+    /// Initial design size (`None`: `max(5, d + 1)`, or with a [`BoConfig::budget`]
+    /// `max(5, d + 1, min(2c, budget / 5))` for `d` parameters of which `c` are continuous).
     pub n_initial: Option<usize>,
+    /// The number of trials the study will run, when known: with it the initial design grows
+    /// to two points per continuous parameter, at most a fifth of the budget (Ax's rule;
+    /// `docs/benchmarks.md` §3, fourth round). `None` (ask/tell, the Optuna sampler) keeps
+    /// `max(5, d + 1)`, which suits a small budget.
+    pub budget: Option<usize>,
     /// Acquisition function.
     pub acquisition: AcqKind,
     /// Noisy objective.
@@ -155,6 +162,7 @@ impl Default for BoConfig {
     fn default() -> Self {
         BoConfig {
             n_initial: None,
+            budget: None,
             acquisition: AcqKind::default(),
             noisy: false,
             optimizer: OptimizerConfig {

@@ -96,6 +96,14 @@ impl Encoder {
         self.dims.len()
     }
 
+    /// Number of continuous model inputs (floats, and integers with too many values to list).
+    pub fn n_continuous(&self) -> usize {
+        self.dims
+            .iter()
+            .filter(|d| matches!(d, Dim::Continuous { .. }))
+            .count()
+    }
+
     /// Per coordinate: whether it is numeric (continuous or ordinal) and always active, the
     /// coordinates on which BO's boundary prior acts.
     pub fn unconditional_numeric(&self) -> Vec<bool> {
