@@ -112,7 +112,10 @@ class Study:
     ``space`` is a dict name -> ``nasbo.Float``/``nasbo.Int``/``nasbo.Categorical``, a TOML
     space file or its text; it is needed to create a study, and checked against a stored one.
     ``strategy`` is one of ``bo`` (the default), ``random``, ``sobol``, ``evolution``,
-    ``reinforce``; ``noisy=True`` tells ``bo`` the objective is noisy. ``pruner`` is a
+    ``reinforce``; ``noisy=True`` tells ``bo`` the objective is noisy, and ``budget`` (the
+    number of trials the study will run, as ``nasbo tune --trials``) lets ``bo`` size its
+    initial design to it: two points per continuous parameter, at most a fifth of the budget
+    (without it, ``max(5, d + 1)`` points for ``d`` parameters). ``pruner`` is a
     ``MedianPruner``, ``AshaPruner`` or ``HyperbandPruner``. With ``heartbeat`` (seconds), a
     thread keeps this process's running trials alive, and other workers take over the
     trials of a process that stopped beating (after four intervals).
@@ -126,12 +129,15 @@ class Study:
 
     def __init__(self, space=None, *, storage=None, name="study", direction=None,
                  directions=None, seed=0, strategy="bo", noisy=False, pruner=None,
-                 heartbeat=None):
+                 heartbeat=None, budget=None):
         p = pruner
         if p is not None and not hasattr(p, "kind"):
             raise ValueError(f"pruner {p!r}: use nasbo.MedianPruner, AshaPruner or HyperbandPruner")
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed = {seed!r}: a non-negative integer")
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
+                                   or budget < 1):
+            raise ValueError(f"budget = {budget!r}: a positive integer, or None")
         self._core = _nasbo.StudyCore(
             storage, name, space_toml(space), _directions(direction, directions), seed,
             strategy, bool(noisy), None if heartbeat is None else float(heartbeat),
@@ -140,6 +146,7 @@ class Study:
             1 if p is None else p.min_step,
             3 if p is None else p.reduction_factor,
             5 if p is None else p.startup_trials,
+            budget,
         )
         self.storage, self.name = storage, name
         self.pruner = pruner

@@ -104,7 +104,7 @@ impl StudyCore {
     #[new]
     #[pyo3(signature = (
         storage, name, space_toml, direction_names, seed, strategy, noisy, heartbeat,
-        pruner, max_step, min_step, reduction_factor, startup_trials
+        pruner, max_step, min_step, reduction_factor, startup_trials, budget = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -122,6 +122,7 @@ impl StudyCore {
         min_step: u64,
         reduction_factor: u64,
         startup_trials: usize,
+        budget: Option<usize>,
     ) -> PyResult<Self> {
         let space = space_toml
             .as_deref()
@@ -136,7 +137,7 @@ impl StudyCore {
             ))
         })?;
         let kind = match kind {
-            StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig { noisy, ..c }),
+            StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig { noisy, budget, ..c }),
             k => k,
         };
         let heartbeat = match heartbeat {

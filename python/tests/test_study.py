@@ -206,6 +206,8 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(tmp_path):
         nasbo.Study(SPACE, pruner=nasbo.AshaPruner(max_step=None))
     with pytest.raises(ValueError, match="heartbeat"):
         nasbo.Study(SPACE, heartbeat=0)
+    with pytest.raises(ValueError, match="budget = 0"):
+        nasbo.Study(SPACE, budget=0)
     with pytest.raises(OSError, match="unknown kind of storage"):
         nasbo.Study(SPACE, storage="mysql://x")
     url = f"sqlite:{tmp_path / 'e.db'}"
@@ -270,3 +272,18 @@ def test_a_killed_worker_s_trial_goes_to_the_next_worker_and_a_live_one_s_does_n
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def test_a_budget_sizes_bo_s_initial_design():
+    # Six continuous parameters: max(5, d + 1) = 7 initial points without a budget, 2d = 12
+    # with a budget of 100 (at most a fifth of it), 8 with a budget of 40.
+    space = {f"x{k}": nasbo.Float(0.0, 1.0) for k in range(6)}
+
+    def initial(budget):
+        study = nasbo.Study(space, seed=2, budget=budget)
+        study.optimize(lambda t: sum((v - 0.3) ** 2 for v in t.params.values()), n_trials=14)
+        return sum(t.source == "initial" for t in study.trials)
+
+    assert initial(None) == 7
+    assert initial(100) == 12
+    assert initial(40) == 8
