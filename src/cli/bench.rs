@@ -267,13 +267,13 @@ pub fn run_one(
     trials: usize,
 ) -> Result<Vec<CurvePoint>> {
     let strategy = match strategy {
-        StrategyKind::Bo(c) => StrategyKind::Bo(nasbo::tuner::BoConfig {
-            noisy: c.noisy || problem.noisy,
-            budget: Some(trials),
+        StrategyKind::Bo(c) if problem.noisy => StrategyKind::Bo(nasbo::tuner::BoConfig {
+            noisy: true,
             ..c.clone()
         }),
         s => s.clone(),
-    };
+    }
+    .with_budget(trials);
     let mut study = Study::new(
         problem.space.clone(),
         StudyConfig {

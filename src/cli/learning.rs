@@ -155,14 +155,8 @@ pub fn run_one(
         LcProblem::space(),
         StudyConfig {
             seed,
-            strategy: match strategy {
-                // The budget in full trials sizes `bo`'s initial design.
-                StrategyKind::Bo(c) => StrategyKind::Bo(nasbo::tuner::BoConfig {
-                    budget: Some(full_trials),
-                    ..c.clone()
-                }),
-                s => s.clone(),
-            },
+            // The budget in full trials sizes `bo`'s initial design.
+            strategy: strategy.clone().with_budget(full_trials),
             ..StudyConfig::new(Direction::Minimize)
         },
     )?;

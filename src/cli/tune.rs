@@ -100,15 +100,7 @@ pub fn run(args: TuneArgs) -> Result<ExitCode> {
         space,
         config: StudyConfig {
             seed: args.proposals.seed,
-            strategy: match args.proposals.kind()? {
-                nasbo::tuner::StrategyKind::Bo(c) => {
-                    nasbo::tuner::StrategyKind::Bo(nasbo::tuner::BoConfig {
-                        budget: Some(args.trials),
-                        ..c
-                    })
-                }
-                s => s,
-            },
+            strategy: args.proposals.kind()?.with_budget(args.trials),
             directions: directions.clone(),
             ..StudyConfig::new(direction)
         },

@@ -5,29 +5,34 @@ use nasbo_tuner::strategy::random_assignment;
 use nasbo_tuner::testfns::Problem;
 use rand::SeedableRng;
 
+/// `p` attains its optimum at its optimizers and is never below it at `draws` random points.
+fn attains_its_optimum(p: &Problem, draws: usize, rng: &mut rand_chacha::ChaCha8Rng) {
+    assert!(!p.optimizers.is_empty(), "{}", p.name);
+    for x in &p.optimizers {
+        p.space.validate(x).unwrap();
+        let v = p.eval(x);
+        assert!(
+            (v - p.optimum).abs() <= p.tolerance,
+            "{}: f(optimizer) = {v}, optimum {}",
+            p.name,
+            p.optimum
+        );
+    }
+    for _ in 0..draws {
+        let a = random_assignment(&p.space, rng);
+        assert!(
+            p.eval(&a) >= p.optimum - 1e-9,
+            "{}: below the optimum at {a:?}",
+            p.name
+        );
+    }
+}
+
 #[test]
 fn every_problem_attains_its_optimum_at_its_optimizers() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     for p in Problem::all() {
-        assert!(!p.optimizers.is_empty(), "{}", p.name);
-        for x in &p.optimizers {
-            p.space.validate(x).unwrap();
-            let v = p.eval(x);
-            assert!(
-                (v - p.optimum).abs() <= p.tolerance,
-                "{}: f(optimizer) = {v}, optimum {}",
-                p.name,
-                p.optimum
-            );
-        }
-        for _ in 0..2000 {
-            let a = random_assignment(&p.space, &mut rng);
-            assert!(
-                p.eval(&a) >= p.optimum - 1e-9,
-                "{}: below the optimum at {a:?}",
-                p.name
-            );
-        }
+        attains_its_optimum(&p, 2000, &mut rng);
     }
     assert_eq!(Problem::by_name("Ackley5").unwrap().dim(), 5);
     assert_eq!(Problem::by_name("rosenbrock4").unwrap().dim(), 4);
@@ -74,17 +79,6 @@ fn the_second_held_out_set_resolves_by_name_and_attains_its_optima() {
             "{} is in both sets",
             p.name
         );
-        for x in &p.optimizers {
-            let v = p.eval(x);
-            assert!((v - p.optimum).abs() <= p.tolerance, "{}: {v}", p.name);
-        }
-        for _ in 0..500 {
-            let a = random_assignment(&p.space, &mut rng);
-            assert!(
-                p.eval(&a) >= p.optimum - 1e-9,
-                "{}: below the optimum",
-                p.name
-            );
-        }
+        attains_its_optimum(p, 500, &mut rng);
     }
 }

@@ -127,6 +127,18 @@ impl StrategyKind {
         })
     }
 
+    /// The strategy told the study's budget in trials ([`BoConfig::budget`], which sizes
+    /// `bo`'s initial design); the other strategies do not use one.
+    pub fn with_budget(self, trials: usize) -> Self {
+        match self {
+            StrategyKind::Bo(c) => StrategyKind::Bo(BoConfig {
+                budget: Some(trials),
+                ..c
+            }),
+            s => s,
+        }
+    }
+
     /// The strategy's name.
     pub fn name(&self) -> &'static str {
         match self {

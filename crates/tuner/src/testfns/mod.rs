@@ -144,8 +144,9 @@ impl Problem {
     }
 
     /// A second held-out set (issue 24, fourth round): the same families at other dimensions
-    /// (3–8), written down before any measurement with them; the present defaults' final
-    /// regrets are in `benches/compare/results/heldout2_round3.csv`.
+    /// (3–8), written down before any measurement with them; the final regrets of the third
+    /// round's defaults are in `benches/compare/results/heldout2_round3.csv`, the present
+    /// defaults' in `heldout2_after.csv`.
     pub fn held_out_second() -> Vec<Problem> {
         vec![
             heldout::shifted_levy(6),
