@@ -198,10 +198,40 @@ def held_out_problems() -> List[Problem]:
     ]
 
 
+_H3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
+_H3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547],
+                         [381, 5743, 8828]])
+
+
+def hartmann3(x):
+    x = np.asarray(x, dtype=float)
+    return float(-np.sum(_H_ALPHA * np.exp(-np.sum(_H3_A * (x - _H3_P) ** 2, axis=1))))
+
+
+def held_out_second_problems() -> List[Problem]:
+    """The second held-out set (nasbo's `--problem heldout2`), 100 trials each."""
+    return [
+        Problem("shiftedlevy6", 6, shifted_box(6, 20.0, 1.0), levy, 0.0, budget=100),
+        Problem("shiftedlevy8", 8, shifted_box(8, 20.0, 1.0), levy, 0.0, budget=100),
+        Problem("shiftedgriewank3", 3, shifted_box(3, 1200.0, 0.0), griewank, 0.0, budget=100),
+        Problem("shiftedgriewank8", 8, shifted_box(8, 1200.0, 0.0), griewank, 0.0, budget=100),
+        Problem("shiftedrastrigin4", 4, shifted_box(4, 10.24, 0.0), rastrigin, 0.0, budget=100),
+        Problem("shiftedrastrigin8", 8, shifted_box(8, 10.24, 0.0), rastrigin, 0.0, budget=100),
+        Problem("rosenbrock6", 6, [(-5.0, 10.0)] * 6, rosenbrock, 0.0, budget=100),
+        Problem("shiftedackley8", 8, [(-20.0, 45.536)] * 8, ackley, 0.0, budget=100),
+        Problem("schwefel6", 6, [(-500.0, 500.0)] * 6, schwefel, 0.0, budget=100),
+        Problem("michalewicz8", 8, [(0.0, math.pi)] * 8, michalewicz,
+                michalewicz(MICHALEWICZ_X[:8]), budget=100),
+        Problem("styblinskitang5", 5, [(-5.0, 5.0)] * 5, styblinski_tang,
+                styblinski_tang([STYBLINSKI_TANG_X] * 5), budget=100),
+        Problem("hartmann3", 3, [(0.0, 1.0)] * 3, hartmann3, -3.862782147820756, budget=100),
+    ]
+
+
 def all_problems() -> List[Problem]:
     return synthetic_problems() + [
         Problem("shiftedackley5", 5, [(-20.0, 45.536)] * 5, ackley, 0.0, budget=100),
-    ] + held_out_problems()
+    ] + held_out_problems() + held_out_second_problems()
 
 
 def get_problem(name: str) -> Problem:

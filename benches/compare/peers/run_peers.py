@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run peer Bayesian-optimisation libraries on the problems in problems.py (nasbo's copy of
 ../shared/peers/run_peers.py; its results go to benches/compare/results/peers unless
-PEERS_RESULTS says otherwise; `--problems heldout` is issue 24's held-out list).
+PEERS_RESULTS says otherwise; `--problems heldout` is issue 24's held-out list, `heldout2` the second).
 
 Adapter interface: adapter(problem, budget, seed, ev) where ev(x) is the
 tracked objective (native parameter values).  harness.run_one() wraps an adapter and
@@ -236,6 +236,8 @@ def run_all(args):
     opts = args.opts.split(",")
     if args.problems == "heldout":
         probs = [p.name for p in P.held_out_problems()]
+    elif args.problems == "heldout2":
+        probs = [p.name for p in P.held_out_second_problems()]
     else:
         probs = (args.problems.split(",") if args.problems and args.problems != "all"
                  else [p.name for p in P.all_problems()])

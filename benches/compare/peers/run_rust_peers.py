@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """(nasbo's copy of ../shared/peers/run_rust_peers.py: results in benches/compare/results/peers,
-merged into its merged/ folder; `--problems heldout` or `all` as run_peers.py.)
+merged into its merged/ folder; `--problems heldout`, `heldout2` or `all` as run_peers.py.)
 
 Run Rust-backed BO libraries (egobox, botorch-rust) on the problems in problems.py.
 
@@ -216,6 +216,8 @@ def run_all(args):
     opts = args.opts.split(",")
     if args.problems == "heldout":
         probs = [p.name for p in P.held_out_problems()]
+    elif args.problems == "heldout2":
+        probs = [p.name for p in P.held_out_second_problems()]
     elif args.problems == "all":
         probs = [p.name for p in P.all_problems()]
     else:
