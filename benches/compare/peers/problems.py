@@ -234,6 +234,13 @@ def all_problems() -> List[Problem]:
     ] + held_out_problems() + held_out_second_problems()
 
 
+def named_set(name: str) -> Optional[List[str]]:
+    """The problem names of `--problems heldout`, `heldout2` or `all`; None for another value."""
+    sets = {"heldout": held_out_problems, "heldout2": held_out_second_problems,
+            "all": all_problems}
+    return [p.name for p in sets[name]()] if name in sets else None
+
+
 def get_problem(name: str) -> Problem:
     for p in all_problems():
         if p.name == name:

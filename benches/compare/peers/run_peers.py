@@ -234,13 +234,7 @@ COST = {"hebo": 6, "botorch_logei": 5, "skopt_gp": 3, "optuna_gp": 3, "optuna_tp
 
 def run_all(args):
     opts = args.opts.split(",")
-    if args.problems == "heldout":
-        probs = [p.name for p in P.held_out_problems()]
-    elif args.problems == "heldout2":
-        probs = [p.name for p in P.held_out_second_problems()]
-    else:
-        probs = (args.problems.split(",") if args.problems and args.problems != "all"
-                 else [p.name for p in P.all_problems()])
+    probs = P.named_set(args.problems or "all") or args.problems.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     ml_seeds = [int(s) for s in args.ml_seeds.split(",")]
     jobs = []

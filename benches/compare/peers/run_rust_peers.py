@@ -214,14 +214,8 @@ def merge():
 
 def run_all(args):
     opts = args.opts.split(",")
-    if args.problems == "heldout":
-        probs = [p.name for p in P.held_out_problems()]
-    elif args.problems == "heldout2":
-        probs = [p.name for p in P.held_out_second_problems()]
-    elif args.problems == "all":
-        probs = [p.name for p in P.all_problems()]
-    else:
-        probs = args.problems.split(",") if args.problems else [p.name for p in P.synthetic_problems()]
+    probs = (P.named_set(args.problems) or args.problems.split(",") if args.problems
+             else [p.name for p in P.synthetic_problems()])
     seeds = [int(s) for s in args.seeds.split(",")]
     jobs = [(o, pn, s) for s in seeds for o in opts for pn in probs if not os.path.exists(part_path(o, pn, s))]
     print(f"{len(jobs)} jobs, one at a time", flush=True)
